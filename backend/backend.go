@@ -1,0 +1,110 @@
+// Package backend defines where the edge keeps uploads: the Store
+// interface, the request and object types that cross it, and the typed
+// errors that the edge turns into HTTP statuses.
+//
+// The edge depends on this package only; each store lives in a package of
+// its own (backend/dirstore for a local directory, and the origin stores).
+package backend
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"time"
+)
+
+// Errors a Store returns, wrapped or not; the edge maps them with
+// errors.Is. Any other error is an internal failure (500), never shown to
+// the client.
+var (
+	// ErrExists: the name is taken, now or by a concurrent upload that won. 409.
+	ErrExists = errors.New("an object with this name exists already")
+	// ErrNotFound: no such object. 404.
+	ErrNotFound = errors.New("no such object")
+	// ErrBadName: the name is valid for the edge but not for this store. 400.
+	ErrBadName = errors.New("name not allowed by the store")
+	// ErrIncomplete: the body ended before Size bytes or carried more. Nothing is kept.
+	ErrIncomplete = errors.New("upload body does not have the announced length")
+	// ErrNoSpace: the store is full. 507.
+	ErrNoSpace = errors.New("store has no space left")
+	// ErrUnavailable: the upstream origin cannot be reached or failed. 502.
+	ErrUnavailable = errors.New("upstream origin unavailable")
+	// ErrTimeout: the upstream origin did not answer in time. 504.
+	ErrTimeout = errors.New("upstream origin timed out")
+)
+
+// PutInfo describes an upload whose token the edge has already verified.
+type PutInfo struct {
+	Size        int64  // exact number of bytes the body must carry
+	ContentType string // to be served back on GET; never empty
+}
+
+// GetRequest carries the parts of a download request that a store which
+// evaluates ranges and preconditions itself (an upstream origin) passes on.
+// Stores that return Object.File ignore all of it but Head.
+type GetRequest struct {
+	Head              bool
+	Range             string
+	IfRange           string
+	IfMatch           string
+	IfNoneMatch       string
+	IfModifiedSince   string
+	IfUnmodifiedSince string
+}
+
+// Object is an answer to Get. Exactly one of File and Body is set, except
+// for a HEAD or a bodiless answer from an origin, where neither may be.
+//
+// The caller must call Close when done with it, whichever is set.
+type Object struct {
+	Size        int64     // size of the whole object
+	ModTime     time.Time // zero if unknown
+	ETag        string    // quoted entity tag, or ""
+	ContentType string
+
+	// File is set by stores that hold objects as local files: the edge then
+	// evaluates preconditions and Range itself and sends the file with
+	// sendfile.
+	File *os.File
+
+	// Status, when not zero, means an upstream origin has already evaluated
+	// preconditions and Range: the edge passes Status, ContentLength,
+	// ContentRange, LastModified and Body on as they are.
+	Status        int
+	ContentLength int64
+	ContentRange  string
+	LastModified  string
+	Body          io.ReadCloser
+}
+
+// Close releases the file or body of o.
+func (o *Object) Close() error {
+	switch {
+	case o.File != nil:
+		return o.File.Close()
+	case o.Body != nil:
+		return o.Body.Close()
+	}
+	return nil
+}
+
+// Store keeps uploads. Names are decoded slot paths that the edge has
+// already validated (see edge/urlpath): relative, no "." or "..", no empty
+// segment. Implementations must be safe for concurrent use.
+type Store interface {
+	// Exists reports whether name is taken. The edge asks before reading a
+	// body so that a doomed upload is refused on its headers; Put must
+	// still refuse to overwrite, since another upload may win in between.
+	Exists(ctx context.Context, name string) (bool, error)
+
+	// Put stores exactly info.Size bytes read from body under name. The
+	// object becomes visible only once all of them arrived; if body fails
+	// or ends early, or ctx is cancelled, nothing is left behind, not even
+	// a temporary. Put never replaces an existing object: of concurrent
+	// Puts to one name exactly one succeeds and the others get ErrExists.
+	Put(ctx context.Context, name string, info PutInfo, body io.Reader) error
+
+	// Get opens name for download.
+	Get(ctx context.Context, name string, req *GetRequest) (*Object, error)
+}

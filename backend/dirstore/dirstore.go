@@ -1,0 +1,335 @@
+// Package dirstore keeps uploads as plain files below a local directory.
+//
+// An upload is written to an anonymous O_TMPFILE inode (or, where the file
+// system lacks O_TMPFILE, a named temporary in the reserved directory) and
+// only linked under its name once every byte has arrived, with linkat,
+// which refuses to replace an existing name. So a cut upload leaves nothing,
+// a crash leaves at most a named temporary that the next start removes, and
+// of concurrent uploads to one name exactly one wins.
+//
+// The Content-Type of an upload is kept in the extended attribute
+// user.upedge.content_type, set before the file is linked so that it is
+// never seen without it. On file systems without user xattrs the type is
+// derived from the file name when served.
+package dirstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/upedge/upedge/backend"
+)
+
+// ReservedDir is the first path segment the store keeps for itself; no
+// upload can be named below it.
+const ReservedDir = ".upedge"
+
+const xattrContentType = "user.upedge.content_type"
+
+// copyBufferSize is the size of the pooled buffers that bodies are copied
+// through: large enough that a fast upload costs few syscalls, small enough
+// that a thousand concurrent uploads stay in tens of MiB.
+const copyBufferSize = 256 << 10
+
+// Options configure a Store.
+type Options struct {
+	// Fsync makes Put flush file data to disk before the upload is
+	// answered, so that a 201 survives a power cut. Off, an upload is
+	// durable only once the kernel writes it back.
+	Fsync bool
+}
+
+// Store is a backend.Store on a local directory.
+type Store struct {
+	root    string
+	tmpDir  string
+	opts    Options
+	bufs    sync.Pool
+	noTmpfs atomic.Bool // O_TMPFILE is not supported here
+	tmpSeq  atomic.Uint64
+}
+
+// New opens (creating if needed) the store below root and removes the
+// named temporaries that an earlier process left behind.
+func New(root string, opts Options) (*Store, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("cannot resolve store directory %q: %w", root, err)
+	}
+	tmp := filepath.Join(abs, ReservedDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create store directory %q: %w", tmp, err)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list store temporaries in %q: %w", tmp, err)
+	}
+	for _, e := range entries {
+		if err := os.Remove(filepath.Join(tmp, e.Name())); err != nil {
+			return nil, fmt.Errorf("cannot remove stale temporary %q: %w", e.Name(), err)
+		}
+	}
+	s := &Store{root: abs, tmpDir: tmp, opts: opts}
+	s.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
+	return s, nil
+}
+
+// Root returns the absolute directory the store keeps files in.
+func (s *Store) Root() string { return s.root }
+
+// CheckWritable creates and removes a temporary in the store; it fails when
+// an upload would fail for lack of permission or space for an inode.
+func (s *Store) CheckWritable() error {
+	f, err := s.createTemp()
+	if err != nil {
+		return err
+	}
+	s.discard(f)
+	return nil
+}
+
+func (s *Store) filename(name string) (string, error) {
+	if name == ReservedDir || strings.HasPrefix(name, ReservedDir+"/") {
+		return "", backend.ErrBadName
+	}
+	return s.root + "/" + name, nil
+}
+
+// Exists implements backend.Store.
+func (s *Store) Exists(_ context.Context, name string) (bool, error) {
+	fn, err := s.filename(name)
+	if err != nil {
+		return false, err
+	}
+	_, err = os.Lstat(fn)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	case errors.Is(err, syscall.ENOTDIR):
+		// A file stands where a directory of the path should be:
+		// the name can never be created.
+		return true, nil
+	}
+	return false, fmt.Errorf("cannot check whether %q exists: %w", name, err)
+}
+
+// Put implements backend.Store.
+func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body io.Reader) error {
+	fn, err := s.filename(name)
+	if err != nil {
+		return err
+	}
+	f, err := s.createTemp()
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.discard(f)
+		}
+	}()
+	if info.ContentType != "" {
+		// Best effort: without xattr support the type comes from the name.
+		_ = unix.Fsetxattr(int(f.Fd()), xattrContentType, []byte(info.ContentType), 0)
+	}
+	if err := s.copyBody(f, body, info.Size); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("upload of %q abandoned: %w", name, err)
+	}
+	if s.opts.Fsync {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("cannot flush upload of %q: %w", name, mapNoSpace(err))
+		}
+	}
+	if err := s.link(f, fn); err != nil {
+		return err
+	}
+	ok = true
+	if isNamedTemp(f) {
+		_ = os.Remove(f.Name())
+	}
+	return f.Close()
+}
+
+// copyBody copies exactly size bytes from body to f, then makes sure body
+// has nothing more to give.
+func (s *Store) copyBody(f *os.File, body io.Reader, size int64) error {
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	buf := *bp
+	var written int64
+	for written < size {
+		want := int64(len(buf))
+		if rest := size - written; rest < want {
+			want = rest
+		}
+		n, rerr := body.Read(buf[:want])
+		if n > 0 {
+			if _, err := f.Write(buf[:n]); err != nil {
+				return fmt.Errorf("cannot write upload: %w", mapNoSpace(err))
+			}
+			written += int64(n)
+		}
+		if rerr != nil {
+			if rerr == io.EOF && written == size {
+				break
+			}
+			if rerr == io.EOF {
+				return fmt.Errorf("%w: got %d of %d bytes", backend.ErrIncomplete, written, size)
+			}
+			return fmt.Errorf("%w: reading the body failed after %d of %d bytes: %v", backend.ErrIncomplete, written, size, rerr)
+		}
+	}
+	// A body that would go on past size is refused whole: the token
+	// signed that size.
+	var one [1]byte
+	if n, _ := body.Read(one[:]); n > 0 {
+		return fmt.Errorf("%w: body is longer than %d bytes", backend.ErrIncomplete, size)
+	}
+	return nil
+}
+
+// createTemp returns an unnamed file on the store's file system, or a
+// named one in the reserved directory where O_TMPFILE is not supported.
+func (s *Store) createTemp() (*os.File, error) {
+	if !s.noTmpfs.Load() {
+		fd, err := unix.Open(s.tmpDir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			return os.NewFile(uintptr(fd), ""), nil
+		}
+		if !errors.Is(err, unix.EOPNOTSUPP) && !errors.Is(err, unix.EISDIR) && !errors.Is(err, unix.EINVAL) {
+			return nil, fmt.Errorf("cannot create a temporary in %q: %w", s.tmpDir, mapNoSpace(err))
+		}
+		s.noTmpfs.Store(true)
+	}
+	name := filepath.Join(s.tmpDir, strconv.FormatInt(int64(os.Getpid()), 10)+"-"+strconv.FormatUint(s.tmpSeq.Add(1), 10))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create a temporary in %q: %w", s.tmpDir, mapNoSpace(err))
+	}
+	return f, nil
+}
+
+func isNamedTemp(f *os.File) bool { return f.Name() != "" }
+
+func (s *Store) discard(f *os.File) {
+	if isNamedTemp(f) {
+		_ = os.Remove(f.Name())
+	}
+	_ = f.Close()
+}
+
+// link gives the temporary f the name fn, creating parent directories.
+// It never replaces an existing name.
+func (s *Store) link(f *os.File, fn string) error {
+	for attempt := 0; ; attempt++ {
+		var err error
+		if isNamedTemp(f) {
+			err = unix.Linkat(unix.AT_FDCWD, f.Name(), unix.AT_FDCWD, fn, 0)
+		} else {
+			// Linking an O_TMPFILE by its /proc path needs no privilege,
+			// unlike AT_EMPTY_PATH.
+			err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, fn, unix.AT_SYMLINK_FOLLOW)
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, unix.EEXIST), errors.Is(err, unix.ENOTDIR):
+			return backend.ErrExists
+		case errors.Is(err, unix.ENOENT) && attempt < 3:
+			// The parent directory is missing, or a retention sweep
+			// removed it between our MkdirAll and the link: make it again.
+			if err := os.MkdirAll(filepath.Dir(fn), 0o755); err != nil {
+				if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EEXIST) {
+					return backend.ErrExists
+				}
+				return fmt.Errorf("cannot create directory for %q: %w", fn, mapNoSpace(err))
+			}
+		default:
+			return fmt.Errorf("cannot link upload to %q: %w", fn, mapNoSpace(err))
+		}
+	}
+}
+
+// Get implements backend.Store.
+func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*backend.Object, error) {
+	fn, err := s.filename(name)
+	if err != nil {
+		return nil, backend.ErrNotFound
+	}
+	f, err := os.OpenFile(fn, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP) {
+			return nil, backend.ErrNotFound
+		}
+		return nil, fmt.Errorf("cannot open %q: %w", name, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot stat %q: %w", name, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		f.Close()
+		return nil, backend.ErrNotFound
+	}
+	mtime := time.Unix(st.Mtim.Unix())
+	return &backend.Object{
+		Size:        st.Size,
+		ModTime:     mtime,
+		ETag:        etag(st.Ino, st.Size, mtime),
+		ContentType: contentType(f, name),
+		File:        f,
+	}, nil
+}
+
+// etag names one version of a file: uploads are immutable, so inode, size
+// and modification time tell versions apart even across delete and reupload.
+func etag(ino uint64, size int64, mtime time.Time) string {
+	b := make([]byte, 0, 48)
+	b = append(b, '"')
+	b = strconv.AppendUint(b, ino, 36)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, size, 36)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, mtime.UnixNano(), 36)
+	b = append(b, '"')
+	return string(b)
+}
+
+func contentType(f *os.File, name string) string {
+	var buf [256]byte
+	if n, err := unix.Fgetxattr(int(f.Fd()), xattrContentType, buf[:]); err == nil && n > 0 {
+		return string(buf[:n])
+	}
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+func mapNoSpace(err error) error {
+	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
+		return fmt.Errorf("%w: %v", backend.ErrNoSpace, err)
+	}
+	return err
+}

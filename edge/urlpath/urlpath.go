@@ -1,0 +1,111 @@
+// Package urlpath turns the path of a request URI into the slot path that
+// upload tokens sign: the prefix stripped, percent-decoded with path rules
+// ('+' stays '+'), and checked so that it can name nothing outside the store.
+//
+// fasthttp's own ctx.Path() is not used for this on purpose: it resolves
+// "/a/../b" to "/b", so a token for "b" would accept a request for
+// "a/../b"; we want that request refused, not rewritten.
+package urlpath
+
+import "errors"
+
+// Errors returned by Relative. ErrOutsidePrefix means the request is not for
+// us (404); ErrBadPath means it is for us but malformed (400).
+var (
+	ErrOutsidePrefix = errors.New("path is outside the upload prefix")
+	ErrBadPath       = errors.New("path is malformed or tries to leave the store")
+)
+
+// MaxSegment is the longest path segment accepted: Linux's NAME_MAX.
+const MaxSegment = 255
+
+// NormalizePrefix returns p with exactly one leading and one trailing slash
+// ("" and "/" both become "/").
+func NormalizePrefix(p string) string {
+	for len(p) > 0 && p[0] == '/' {
+		p = p[1:]
+	}
+	for len(p) > 0 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	if p == "" {
+		return "/"
+	}
+	return "/" + p + "/"
+}
+
+// Relative appends to dst the decoded path of rawPath below prefix and
+// returns it. rawPath is the path of the request URI as sent (no query);
+// prefix must come from NormalizePrefix. The result has no leading slash,
+// no empty, "." or ".." segment, no NUL or other control byte, and no
+// segment longer than MaxSegment.
+func Relative(dst, rawPath []byte, prefix string) ([]byte, error) {
+	if len(rawPath) < len(prefix) || string(rawPath[:len(prefix)]) != prefix {
+		return dst, ErrOutsidePrefix
+	}
+	rest := rawPath[len(prefix):]
+	start := len(dst)
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c == '%' {
+			if i+2 >= len(rest) {
+				return dst[:start], ErrBadPath
+			}
+			hi, ok1 := unhex(rest[i+1])
+			lo, ok2 := unhex(rest[i+2])
+			if !ok1 || !ok2 {
+				return dst[:start], ErrBadPath
+			}
+			c = hi<<4 | lo
+			i += 2
+		}
+		dst = append(dst, c)
+	}
+	if !Valid(dst[start:]) {
+		return dst[:start], ErrBadPath
+	}
+	return dst, nil
+}
+
+// Valid reports whether p, a decoded relative path, is safe to use as a
+// name below the store root (see Relative for the rules).
+func Valid(p []byte) bool {
+	if len(p) == 0 {
+		return false
+	}
+	segStart := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) {
+			c := p[i]
+			if c < 0x20 || c == 0x7f {
+				return false
+			}
+			if c != '/' {
+				continue
+			}
+		}
+		seg := p[segStart:i]
+		switch {
+		case len(seg) == 0, len(seg) > MaxSegment:
+			return false
+		case len(seg) == 1 && seg[0] == '.':
+			return false
+		case len(seg) == 2 && seg[0] == '.' && seg[1] == '.':
+			return false
+		}
+		segStart = i + 1
+	}
+	return true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
