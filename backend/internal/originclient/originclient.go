@@ -1,0 +1,601 @@
+// Package originclient is the HTTP machinery shared by the upstream origin
+// stores (backend/httporigin and backend/s3origin): it streams uploads to
+// an origin with fasthttp, proxies downloads back, and maps the origin's
+// answers and failures onto the backend errors.
+//
+// The stores differ only in how a name becomes a request path and in how a
+// request is authorized (static headers and basic auth, or an S3
+// signature); both come in through Config.
+package originclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/upedge/upedge/backend"
+)
+
+// Header is one static request header sent to the origin.
+type Header struct {
+	Name, Value string
+}
+
+// Config configures a Client.
+type Config struct {
+	// Label names the origin in error messages; it must not carry
+	// credentials.
+	Label string
+	// TLS selects https.
+	TLS bool
+	// Addr is the host:port to connect to.
+	Addr string
+	// Host is the Host header to send.
+	Host string
+	// AppendPath appends the request path (escaped, from the leading slash
+	// on) of name to dst.
+	AppendPath func(dst []byte, name string) []byte
+	// Header are sent with every request, after the request's own.
+	Header []Header
+	// Sign, when set, authorizes a request whose headers are all set,
+	// just before it is sent; name is the object name it is about.
+	Sign func(req *fasthttp.Request, name string) error
+
+	// Timeout bounds every wait on the origin: connecting, each write of
+	// the upload and each read of the answer. An upload from a slow
+	// client is not limited as a whole, only a stalled origin is.
+	Timeout time.Duration
+	// MaxConns limits the connections to the origin; 0 means 512.
+	MaxConns int
+	// TLSConfig for https origins; nil means the system roots.
+	TLSConfig *tls.Config
+}
+
+// DefaultTimeout is used when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Client talks to one origin. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	hc      *fasthttp.HostClient
+	scheme  string
+	uploads sync.Pool // *upload
+	paths   sync.Pool // *[]byte
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) *Client {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 512
+	}
+	c := &Client{cfg: cfg, scheme: "http://"}
+	if cfg.TLS {
+		c.scheme = "https://"
+	}
+	timeout := cfg.Timeout
+	c.hc = &fasthttp.HostClient{
+		Addr:  cfg.Addr,
+		Name:  "upedge",
+		IsTLS: cfg.TLS,
+		// A nil TLSClientConfig makes fasthttp set ServerName from Addr.
+		TLSConfig: cfg.TLSConfig,
+		// Per-operation deadlines instead of fasthttp's Read/WriteTimeout:
+		// those bound a whole request, body included, which would cut a
+		// slow but healthy upload or download.
+		Dial: func(addr string) (net.Conn, error) {
+			conn, err := fasthttp.DialTimeout(addr, timeout)
+			if err != nil {
+				return nil, err
+			}
+			return &idleConn{Conn: conn, timeout: timeout}, nil
+		},
+		MaxConns:           cfg.MaxConns,
+		MaxConnWaitTimeout: timeout,
+		// Shorter than the keep-alive timeouts of common origins (nginx 75 s,
+		// S3 about 20 s), so that an upload rarely starts on a connection
+		// the origin is closing: a streamed body cannot be retried.
+		MaxIdleConnDuration: 5 * time.Second,
+		// The path is escaped by AppendPath and, for S3, signed as it is.
+		DisablePathNormalizing:        true,
+		DisableHeaderNamesNormalizing: false,
+		ReadBufferSize:                16 << 10,
+		WriteBufferSize:               64 << 10,
+		MaxIdemponentCallAttempts:     1,
+	}
+	c.uploads.New = func() any { return new(upload) }
+	c.paths.New = func() any { b := make([]byte, 0, 256); return &b }
+	return c
+}
+
+// idleConn sets a fresh deadline before every read and write, so that
+// only an origin that makes no progress for the timeout fails.
+type idleConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+// prepare sets method, URI and the common headers of req.
+func (c *Client) prepare(req *fasthttp.Request, method, name string) {
+	bp := c.paths.Get().(*[]byte)
+	b := append((*bp)[:0], c.scheme...)
+	b = append(b, c.cfg.Host...)
+	b = c.cfg.AppendPath(b, name)
+	req.SetRequestURIBytes(b)
+	*bp = b
+	c.paths.Put(bp)
+	req.Header.SetMethod(method)
+	req.Header.SetHost(c.cfg.Host)
+	req.UseHostHeader = true
+}
+
+func (c *Client) finish(req *fasthttp.Request, name string) error {
+	for _, h := range c.cfg.Header {
+		req.Header.Set(h.Name, h.Value)
+	}
+	if c.cfg.Sign != nil {
+		if err := c.cfg.Sign(req, name); err != nil {
+			return fmt.Errorf("cannot sign the request for %q to origin %s: %w", name, c.cfg.Label, err)
+		}
+	}
+	return nil
+}
+
+// Exists asks the origin with HEAD.
+func (c *Client) Exists(ctx context.Context, name string) (bool, error) {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	c.prepare(req, fasthttp.MethodHead, name)
+	if err := c.finish(req, name); err != nil {
+		return false, err
+	}
+	if err := c.do(ctx, req, resp); err != nil {
+		return false, c.failed("HEAD", name, err)
+	}
+	switch st := resp.StatusCode(); {
+	case st >= 200 && st < 300:
+		return true, nil
+	case st == fasthttp.StatusNotFound || st == fasthttp.StatusGone:
+		return false, nil
+	case st >= 300 && st < 400:
+		// nginx answers a directory so: the name cannot hold a file.
+		return true, nil
+	default:
+		return false, c.status("HEAD", name, st)
+	}
+}
+
+// Put streams exactly info.Size bytes of body to the origin with
+// If-None-Match: *, so that an origin which honours it refuses to replace
+// an object (412), and succeeds only once the origin confirmed the object.
+//
+// If body fails or ends early, or ctx is cancelled, the connection to the
+// origin is closed before the last byte is sent: the origin sees a short
+// request body and keeps nothing.
+func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, body io.Reader) error {
+	if info.Size > int64(int(^uint(0)>>1)) || info.Size < 0 {
+		return fmt.Errorf("%w: size %d out of range", backend.ErrIncomplete, info.Size)
+	}
+	u := c.uploads.Get().(*upload)
+	defer func() {
+		*u = upload{}
+		c.uploads.Put(u)
+	}()
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	for attempt := 0; ; attempt++ {
+		*u = upload{ctx: ctx, r: body, remaining: info.Size, size: info.Size}
+		req.Reset()
+		c.prepare(req, fasthttp.MethodPut, name)
+		req.Header.SetContentType(info.ContentType)
+		req.Header.Set(fasthttp.HeaderIfNoneMatch, "*")
+		// SetBodyStream sets Content-Length and makes fasthttp copy the
+		// body in small pieces through its write buffer: nothing is held.
+		req.SetBodyStream(u, int(info.Size))
+		if err := c.finish(req, name); err != nil {
+			return err
+		}
+		if info.Size == 0 {
+			// The last-read check in upload.Read never runs for an empty
+			// body: check here that there is nothing.
+			if _, err := u.Read(nil); err != nil && err != io.EOF {
+				return u.err
+			}
+		}
+		err := c.do(ctx, req, resp)
+		if u.err != nil {
+			// The client's body failed, not the origin.
+			return u.err
+		}
+		if err != nil {
+			// A pooled connection the origin had just closed fails before
+			// anything of the body was taken: that one is safe to retry.
+			if attempt == 0 && u.sent == 0 && !isTimeout(err) && ctx.Err() == nil {
+				continue
+			}
+			return c.failed("PUT", name, err)
+		}
+		break
+	}
+	switch st := resp.StatusCode(); st {
+	case fasthttp.StatusCreated, fasthttp.StatusNoContent, fasthttp.StatusOK:
+		if u.remaining != 0 {
+			// An origin that answers before it read the body (or a
+			// proxy in between) did not store this upload.
+			return fmt.Errorf("%w: origin %s answered %d to the upload of %q before reading it", backend.ErrUnavailable, c.cfg.Label, st, name)
+		}
+		return nil
+	case fasthttp.StatusPreconditionFailed, fasthttp.StatusConflict:
+		return backend.ErrExists
+	default:
+		return c.status("PUT", name, st)
+	}
+}
+
+// upload is the body as the origin request reads it: exactly size bytes,
+// the last of them handed out only once body is known to end there.
+type upload struct {
+	ctx       context.Context
+	r         io.Reader
+	size      int64
+	remaining int64
+	sent      int64
+	err       error // why the body failed; set once
+	probe     [1]byte
+}
+
+func (u *upload) fail(err error) (int, error) {
+	u.err = err
+	return 0, err
+}
+
+func (u *upload) Read(p []byte) (int, error) {
+	if u.err != nil {
+		return 0, u.err
+	}
+	if err := u.ctx.Err(); err != nil {
+		return u.fail(fmt.Errorf("upload abandoned after %d of %d bytes: %w", u.sent, u.size, err))
+	}
+	if u.remaining == 0 {
+		if err := u.checkEnd(); err != nil {
+			return 0, err
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > u.remaining {
+		p = p[:u.remaining]
+	}
+	n, err := u.r.Read(p)
+	u.remaining -= int64(n)
+	if err != nil && err != io.EOF {
+		return u.fail(fmt.Errorf("%w: reading the body failed after %d of %d bytes: %v", backend.ErrIncomplete, u.sent+int64(n), u.size, err))
+	}
+	if err == io.EOF && u.remaining > 0 {
+		return u.fail(fmt.Errorf("%w: got %d of %d bytes", backend.ErrIncomplete, u.sent+int64(n), u.size))
+	}
+	if u.remaining == 0 && err == nil {
+		// Once the origin has all size bytes it stores the object, so a
+		// body that goes on past size must fail before they are sent.
+		if err := u.checkEnd(); err != nil {
+			return 0, err
+		}
+	}
+	u.sent += int64(n)
+	return n, nil
+}
+
+// checkEnd makes sure the body has nothing after the announced size.
+func (u *upload) checkEnd() error {
+	for i := 0; i < 100; i++ {
+		n, err := u.r.Read(u.probe[:])
+		if n > 0 {
+			_, err := u.fail(fmt.Errorf("%w: body is longer than %d bytes", backend.ErrIncomplete, u.size))
+			return err
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			_, err := u.fail(fmt.Errorf("%w: reading the body failed at its end: %v", backend.ErrIncomplete, err))
+			return err
+		}
+	}
+	_, err := u.fail(fmt.Errorf("%w: body reader makes no progress", backend.ErrIncomplete))
+	return err
+}
+
+// Get sends a GET or HEAD with the client's Range and preconditions and
+// returns the origin's answer for the edge to pass on as it is.
+func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (*backend.Object, error) {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	method := fasthttp.MethodGet
+	if gr != nil && gr.Head {
+		method = fasthttp.MethodHead
+	}
+	c.prepare(req, method, name)
+	if gr != nil {
+		setIf(req, fasthttp.HeaderRange, gr.Range)
+		setIf(req, fasthttp.HeaderIfRange, gr.IfRange)
+		setIf(req, fasthttp.HeaderIfMatch, gr.IfMatch)
+		setIf(req, fasthttp.HeaderIfNoneMatch, gr.IfNoneMatch)
+		setIf(req, fasthttp.HeaderIfModifiedSince, gr.IfModifiedSince)
+		setIf(req, fasthttp.HeaderIfUnmodifiedSince, gr.IfUnmodifiedSince)
+	}
+	if err := c.finish(req, name); err != nil {
+		return nil, err
+	}
+	resp := fasthttp.AcquireResponse()
+	// The body is read by the edge after Get returns; the response and
+	// its connection are released by Object.Close.
+	resp.StreamBody = true
+	resp.Header.SetNoDefaultContentType(true)
+	if err := c.do(ctx, req, resp); err != nil {
+		fasthttp.ReleaseResponse(resp)
+		return nil, c.failed(method, name, err)
+	}
+	st := resp.StatusCode()
+	switch {
+	case st == fasthttp.StatusOK || st == fasthttp.StatusPartialContent ||
+		st == fasthttp.StatusNotModified || st == fasthttp.StatusPreconditionFailed ||
+		st == fasthttp.StatusRequestedRangeNotSatisfiable:
+	case st == fasthttp.StatusNotFound || st == fasthttp.StatusGone:
+		release(resp)
+		return nil, backend.ErrNotFound
+	case st >= 300 && st < 400:
+		// A directory on an HTTP origin: not an upload.
+		release(resp)
+		return nil, backend.ErrNotFound
+	default:
+		release(resp)
+		return nil, c.status(method, name, st)
+	}
+	h := &resp.Header
+	o := &backend.Object{
+		Status:        st,
+		ContentLength: int64(h.ContentLength()),
+		ContentRange:  string(h.Peek(fasthttp.HeaderContentRange)),
+		ETag:          string(h.Peek(fasthttp.HeaderETag)),
+		LastModified:  string(h.Peek(fasthttp.HeaderLastModified)),
+		ContentType:   string(h.ContentType()),
+		Size:          -1,
+	}
+	if o.ContentType == "" {
+		o.ContentType = "application/octet-stream"
+	}
+	if o.LastModified != "" {
+		if t, err := fasthttp.ParseHTTPDate([]byte(o.LastModified)); err == nil {
+			o.ModTime = t
+		}
+	}
+	switch st {
+	case fasthttp.StatusOK:
+		o.Size = o.ContentLength
+	case fasthttp.StatusPartialContent:
+		o.Size = rangeTotal(o.ContentRange)
+	case fasthttp.StatusRequestedRangeNotSatisfiable:
+		if o.ContentRange == "" && method == fasthttp.MethodGet {
+			// S3 tells the size only in its XML error body.
+			if n := actualObjectSize(resp); n >= 0 {
+				o.ContentRange = "bytes */" + strconv.FormatInt(n, 10)
+			}
+		}
+		o.Size = rangeTotal(o.ContentRange)
+	}
+	if gr != nil && (st == fasthttp.StatusOK || st == fasthttp.StatusPartialContent) {
+		// Not every origin evaluates every precondition (Versity ignores
+		// If-Modified-Since and If-Range, S3 documents no If-Range): check
+		// again on the answer's validators, which is what the origin
+		// should have done.
+		if cond := recheck(gr, o); cond != 0 {
+			o.Status, o.ContentLength, o.ContentRange = cond, 0, ""
+		} else if st == fasthttp.StatusPartialContent && gr.IfRange != "" && !ifRangeHolds(gr.IfRange, o) {
+			// The client's copy is stale: it gets the whole object.
+			release(resp)
+			whole := *gr
+			whole.Range, whole.IfRange = "", ""
+			return c.Get(ctx, name, &whole)
+		}
+	}
+	if o.Status != fasthttp.StatusOK && o.Status != fasthttp.StatusPartialContent {
+		// 304, 412 and 416 go out without the origin's error page.
+		o.ContentLength = 0
+	}
+	if method == fasthttp.MethodHead || o.ContentLength == 0 {
+		release(resp)
+		return o, nil
+	}
+	o.Body = &respBody{resp: resp, r: resp.BodyStream()}
+	return o, nil
+}
+
+// actualObjectSize reads N from S3's <ActualObjectSize>N</ActualObjectSize>
+// in a small error body, or returns -1.
+func actualObjectSize(resp *fasthttp.Response) int64 {
+	var buf [2048]byte
+	n, _ := io.ReadFull(resp.BodyStream(), buf[:])
+	b := buf[:n]
+	const open, end = "<ActualObjectSize>", "</ActualObjectSize>"
+	i := bytes.Index(b, []byte(open))
+	if i < 0 {
+		return -1
+	}
+	b = b[i+len(open):]
+	j := bytes.Index(b, []byte(end))
+	if j < 0 {
+		return -1
+	}
+	v, err := strconv.ParseInt(string(b[:j]), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// recheck evaluates the preconditions of gr (RFC 9110 §13.2.2) on the
+// validators of a 200 or 206 answer and returns 412, 304 or 0 (serve it).
+func recheck(gr *backend.GetRequest, o *backend.Object) int {
+	if gr.IfMatch != "" {
+		if !etagListMatch(gr.IfMatch, o.ETag, false) {
+			return fasthttp.StatusPreconditionFailed
+		}
+	} else if gr.IfUnmodifiedSince != "" && !o.ModTime.IsZero() {
+		if t, err := fasthttp.ParseHTTPDate([]byte(gr.IfUnmodifiedSince)); err == nil && o.ModTime.After(t) {
+			return fasthttp.StatusPreconditionFailed
+		}
+	}
+	if gr.IfNoneMatch != "" {
+		if etagListMatch(gr.IfNoneMatch, o.ETag, true) {
+			return fasthttp.StatusNotModified
+		}
+	} else if gr.IfModifiedSince != "" && !o.ModTime.IsZero() {
+		if t, err := fasthttp.ParseHTTPDate([]byte(gr.IfModifiedSince)); err == nil && !o.ModTime.After(t) {
+			return fasthttp.StatusNotModified
+		}
+	}
+	return 0
+}
+
+// ifRangeHolds reports whether the If-Range validator names the object's
+// current version: a strong ETag equal to ours, or a date equal to
+// Last-Modified.
+func ifRangeHolds(v string, o *backend.Object) bool {
+	if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "W/") {
+		return !strings.HasPrefix(v, "W/") && !strings.HasPrefix(o.ETag, "W/") && v == o.ETag
+	}
+	return o.LastModified != "" && v == o.LastModified
+}
+
+// etagListMatch matches etag against a comma-separated If-Match or
+// If-None-Match list ("*" matches anything); weak comparison ignores W/.
+func etagListMatch(list, etag string, weak bool) bool {
+	if etag == "" {
+		return false
+	}
+	if strings.TrimSpace(list) == "*" {
+		return true
+	}
+	norm := func(s string) (string, bool) {
+		s = strings.TrimSpace(s)
+		w := strings.HasPrefix(s, "W/")
+		return strings.TrimPrefix(s, "W/"), w
+	}
+	e, ew := norm(etag)
+	for _, cand := range strings.Split(list, ",") {
+		c, cw := norm(cand)
+		if c == e && (weak || (!cw && !ew)) {
+			return true
+		}
+	}
+	return false
+}
+
+func setIf(req *fasthttp.Request, name, value string) {
+	if value != "" {
+		req.Header.Set(name, value)
+	}
+}
+
+// rangeTotal returns N from "bytes a-b/N" or "bytes */N", or -1.
+func rangeTotal(cr string) int64 {
+	for i := len(cr) - 1; i >= 0; i-- {
+		if cr[i] == '/' {
+			n, err := strconv.ParseInt(cr[i+1:], 10, 64)
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
+}
+
+func release(resp *fasthttp.Response) {
+	_ = resp.CloseBodyStream()
+	fasthttp.ReleaseResponse(resp)
+}
+
+// respBody streams a download from the origin. Close returns the
+// connection to the pool when the body was read whole and closes it
+// otherwise.
+type respBody struct {
+	resp *fasthttp.Response
+	r    io.Reader
+	once sync.Once
+}
+
+func (b *respBody) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+func (b *respBody) Close() error {
+	b.once.Do(func() { release(b.resp) })
+	return nil
+}
+
+// do runs req, giving up when ctx is done before the origin answers.
+func (c *Client) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		return c.hc.DoDeadline(req, resp, dl)
+	}
+	return c.hc.Do(req, resp)
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) ||
+		errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// failed maps a failure to talk to the origin.
+func (c *Client) failed(method, name string, err error) error {
+	if isTimeout(err) {
+		return fmt.Errorf("%w: %s %q on origin %s: %v", backend.ErrTimeout, method, name, c.cfg.Label, err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s %q on origin %s abandoned: %w", method, name, c.cfg.Label, err)
+	}
+	return fmt.Errorf("%w: cannot %s %q on origin %s: %v", backend.ErrUnavailable, method, name, c.cfg.Label, err)
+}
+
+// status maps an origin's answer the store cannot use. 4xx other than the
+// expected ones mean the origin refuses the edge (credentials, permissions,
+// configuration), which the client cannot fix either: 502 as well.
+func (c *Client) status(method, name string, st int) error {
+	return fmt.Errorf("%w: origin %s answered %s %q with %d", backend.ErrUnavailable, c.cfg.Label, method, name, st)
+}

@@ -1,0 +1,272 @@
+// Package s3origin keeps uploads in an S3-compatible bucket (AWS S3,
+// Ceph RGW, MinIO, Garage, SeaweedFS, Versity): the edge verifies the
+// token, then streams the body to the bucket with a single PutObject.
+//
+// Requests are signed with SigV4 by minio-go's signer and sent with
+// fasthttp. The body is not hashed (x-amz-content-sha256: UNSIGNED-PAYLOAD)
+// so that it streams through without being buffered; TLS protects it in
+// transit. Uploads carry If-None-Match: * (conditional write), so a name
+// is never overwritten on stores that support it, and of concurrent
+// uploads to one name exactly one wins.
+package s3origin
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/minio/minio-go/v7/pkg/signer"
+	"github.com/valyala/fasthttp"
+
+	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/httporigin"
+	"github.com/upedge/upedge/backend/internal/originclient"
+)
+
+// Options configure a Store.
+type Options struct {
+	// Endpoint is the S3 service URL, for example http://127.0.0.1:7070 or
+	// https://s3.eu-central-1.amazonaws.com. Empty means AWS S3 in Region.
+	Endpoint string
+	// Region signs the requests; empty means us-east-1.
+	Region string
+	// PathStyle addresses the bucket as endpoint/bucket/key instead of
+	// bucket.endpoint/key. Most self-hosted stores need it.
+	PathStyle bool
+	// AccessKeyID, SecretAccessKey and SessionToken are the credentials.
+	// Without an access key the requests are sent unsigned (a public
+	// bucket); the caller fills them from AWS_ACCESS_KEY_ID and friends.
+	AccessKeyID, SecretAccessKey, SessionToken string
+	// Timeout bounds every wait on the store (connect, each write, each
+	// read); 0 means 30 s.
+	Timeout time.Duration
+	// MaxConns limits connections to the store; 0 means 512.
+	MaxConns int
+	// TLSConfig for an https endpoint; nil means the system's roots.
+	TLSConfig *tls.Config
+}
+
+// maxKeyLen is S3's limit on object key length in bytes.
+const maxKeyLen = 1024
+
+// emptySHA256 is the payload hash of a request without a body.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// Store is a backend.Store on an S3 bucket.
+type Store struct {
+	c        *originclient.Client
+	bucket   string
+	prefix   string // key prefix, "" or ending in "/"
+	basePath string // unescaped request path before the key: "/" or "/bucket/"
+	scheme   string
+	host     string
+	opts     Options
+}
+
+var _ backend.Store = (*Store)(nil)
+
+// New returns a Store for rawURL, s3://BUCKET or s3://BUCKET/PREFIX.
+func New(rawURL string, opts Options) (*Store, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse S3 origin URL: %w", err)
+	}
+	if u.Scheme != "s3" || u.Host == "" {
+		return nil, fmt.Errorf("cannot use S3 origin URL %q: want s3://BUCKET[/PREFIX]", rawURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("cannot use S3 origin URL %q: credentials, query or fragment not allowed", rawURL)
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Endpoint == "" {
+		opts.Endpoint = "https://s3." + opts.Region + ".amazonaws.com"
+	}
+	ep, err := url.Parse(opts.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse S3 endpoint: %w", err)
+	}
+	if ep.Scheme != "http" && ep.Scheme != "https" || ep.Host == "" || (ep.Path != "" && ep.Path != "/") {
+		return nil, fmt.Errorf("cannot use S3 endpoint %q: want http(s)://HOST[:PORT]", opts.Endpoint)
+	}
+	if (opts.AccessKeyID == "") != (opts.SecretAccessKey == "") {
+		return nil, fmt.Errorf("cannot use S3 credentials: access key and secret key must be given together")
+	}
+	s := &Store{
+		bucket: u.Host,
+		prefix: strings.Trim(u.Path, "/"),
+		scheme: ep.Scheme,
+		opts:   opts,
+	}
+	if s.prefix != "" {
+		s.prefix += "/"
+	}
+	tlsOn := ep.Scheme == "https"
+	s.host = ep.Host
+	s.basePath = "/" + s.bucket + "/"
+	if !opts.PathStyle {
+		s.host = s.bucket + "." + ep.Host
+		s.basePath = "/"
+	}
+	addr := s.host
+	if ep.Port() == "" {
+		port := "80"
+		if tlsOn {
+			port = "443"
+		}
+		addr = net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(hostOnly(s.host), "["), "]"), port)
+	}
+	label := "s3://" + s.bucket + "/" + s.prefix + " at " + ep.Scheme + "://" + ep.Host
+	s.c = originclient.New(originclient.Config{
+		Label: label,
+		TLS:   tlsOn,
+		Addr:  addr,
+		Host:  s.host,
+		AppendPath: func(dst []byte, name string) []byte {
+			// The same escaping as the signer's canonical URI (minio-go's
+			// s3utils.EncodePath) for the valid UTF-8 names let through.
+			dst = httporigin.AppendEscapedPath(dst, s.basePath)
+			dst = httporigin.AppendEscapedPath(dst, s.prefix)
+			return httporigin.AppendEscapedPath(dst, name)
+		},
+		Sign:      s.sign,
+		Timeout:   opts.Timeout,
+		MaxConns:  opts.MaxConns,
+		TLSConfig: opts.TLSConfig,
+	})
+	return s, nil
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// sign adds the SigV4 headers to req. All headers set so far are signed.
+func (s *Store) sign(req *fasthttp.Request, name string) error {
+	if s.opts.AccessKeyID == "" {
+		return nil
+	}
+	method := string(req.Header.Method())
+	payload := emptySHA256
+	if method == fasthttp.MethodPut {
+		payload = "UNSIGNED-PAYLOAD"
+	}
+	h := make(http.Header, 8)
+	for k, v := range req.Header.All() {
+		switch strings.ToLower(string(k)) {
+		case "host", "content-length", "user-agent", "connection", "authorization":
+			continue
+		}
+		h.Add(string(k), string(v))
+	}
+	hreq := http.Request{
+		Method: method,
+		URL:    &url.URL{Scheme: s.scheme, Host: s.host, Path: s.basePath + s.prefix + name},
+		Host:   s.host,
+		Header: h,
+	}
+	size := int64(req.Header.ContentLength())
+	if method != fasthttp.MethodPut || size <= 0 {
+		h.Set("X-Amz-Content-Sha256", payload)
+		signed := signer.SignV4(hreq, s.opts.AccessKeyID, s.opts.SecretAccessKey, s.opts.SessionToken, s.opts.Region)
+		copyHeaders(req, signed.Header)
+		return nil
+	}
+	// An upload goes aws-chunked with a CRC32 trailer
+	// (STREAMING-UNSIGNED-PAYLOAD-TRAILER): the store sees the end of the
+	// body only in the closing chunk, which is sent after the whole body
+	// arrived from the client. A plain PUT cut short is stored truncated
+	// by some S3 servers (Versity 1.8.0 does); a cut aws-chunked one
+	// cannot be mistaken for complete. The checksum, computed as the body
+	// streams, also guards the bytes end to end.
+	trailer := http.Header{crcTrailer: []string{"AAAAAA=="}} // placeholder of the final length
+	hreq.Body = &crcReader{r: req.BodyStream(), crc: crc32.NewIEEE(), trailer: trailer}
+	hreq.ContentLength = size
+	h.Set("X-Amz-Content-Sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+	signed := signer.SignV4Trailer(hreq, s.opts.AccessKeyID, s.opts.SecretAccessKey, s.opts.SessionToken, s.opts.Region, trailer)
+	copyHeaders(req, signed.Header)
+	req.SetBodyStream(signed.Body, int(signed.ContentLength))
+	return nil
+}
+
+const crcTrailer = "X-Amz-Checksum-Crc32"
+
+func copyHeaders(req *fasthttp.Request, h http.Header) {
+	for k, vs := range h {
+		if len(vs) > 0 {
+			req.Header.Set(k, vs[0])
+		}
+	}
+}
+
+// crcReader computes the CRC32 of the body as it streams and sets the
+// trailer value once the body ended; the signer's chunk writer sends the
+// trailer only after that.
+type crcReader struct {
+	r       io.Reader
+	crc     hash.Hash32
+	trailer http.Header
+}
+
+func (c *crcReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.crc.Write(p[:n])
+	if err == io.EOF {
+		c.trailer.Set(crcTrailer, base64.StdEncoding.EncodeToString(c.crc.Sum(nil)))
+	}
+	return n, err
+}
+
+func (c *crcReader) Close() error { return nil }
+
+// checkName refuses names S3 cannot hold as keys, and those that the
+// signer would escape differently from the request path.
+func (s *Store) checkName(name string) error {
+	if !utf8.ValidString(name) || len(s.prefix)+len(name) > maxKeyLen {
+		return backend.ErrBadName
+	}
+	return nil
+}
+
+// Exists implements backend.Store with HeadObject. A bucket policy that
+// denies s3:ListBucket makes S3 answer 403 instead of 404 for a missing
+// key; that is reported as ErrUnavailable, since the edge could not tell.
+func (s *Store) Exists(ctx context.Context, name string) (bool, error) {
+	if err := s.checkName(name); err != nil {
+		return false, err
+	}
+	return s.c.Exists(ctx, name)
+}
+
+// Put implements backend.Store with a conditional PutObject
+// (If-None-Match: *): 412 and 409 (a concurrent conditional write) are
+// ErrExists. A single PutObject holds at most 5 GiB.
+func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body io.Reader) error {
+	if err := s.checkName(name); err != nil {
+		return err
+	}
+	return s.c.Put(ctx, name, info, body)
+}
+
+// Get implements backend.Store with GetObject/HeadObject; the store
+// evaluates Range and the preconditions.
+func (s *Store) Get(ctx context.Context, name string, req *backend.GetRequest) (*backend.Object, error) {
+	if err := s.checkName(name); err != nil {
+		return nil, backend.ErrNotFound
+	}
+	return s.c.Get(ctx, name, req)
+}
