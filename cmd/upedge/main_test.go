@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -59,8 +60,8 @@ func TestServeBinary(t *testing.T) {
 	}
 	cmd := exec.Command(bin, "serve", "--config", "../../configs/upedge.toml", "--listen", "127.0.0.1:0", "--store", filepath.Join(dir, "data"))
 	stdout, _ := cmd.StdoutPipe()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +76,11 @@ func TestServeBinary(t *testing.T) {
 		t.Fatalf("startup line %q does not say where it listens", line)
 	}
 	base := fields[3]
-	if !strings.Contains(stderr.String(), "example secret") {
-		t.Errorf("no warning about the example secret; stderr: %s", stderr.String())
+	for i := 0; !strings.Contains(stderr.String(), "example secret"); i++ {
+		if i == 100 {
+			t.Fatalf("no warning about the example secret; stderr: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	var out, errb bytes.Buffer
 	if code := run([]string{"sign", "--secret", "example-secret-change-me", "--base", base, "x1/hello world.txt", "5"}, &out, &errb); code != 0 {
@@ -113,4 +117,23 @@ func TestServeBinary(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("did not stop after SIGINT")
 	}
+}
+
+// lockedBuffer is a bytes.Buffer that exec's copying goroutine and the test
+// can share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
