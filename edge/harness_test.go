@@ -16,6 +16,8 @@ import (
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/dirstore"
+	"github.com/upedge/upedge/backend/origin"
+	"github.com/upedge/upedge/backend/origintest"
 	"github.com/upedge/upedge/edge/slot"
 	"github.com/upedge/upedge/edge/token"
 )
@@ -28,6 +30,16 @@ const testSecret = "secret string"
 type testBackend struct {
 	name string
 	open func(t *testing.T) (store backend.Store, dir string)
+
+	// What an origin cannot do (see docs/origins.md):
+	// ownContentType: serves a Content-Type of its own choosing (nginx
+	// by file extension), not the one given at upload.
+	ownContentType bool
+	// racyCreate: concurrent uploads to one new name may all succeed
+	// (nginx ignores If-None-Match: *).
+	racyCreate bool
+	// anyName: has no reserved names (dirstore reserves .upedge/).
+	anyName bool
 }
 
 // testBackends lists every store the protocol table runs over.
@@ -42,8 +54,33 @@ func testBackends() []testBackend {
 			}
 			return s, dir
 		},
-	}}
+	}, originBackends[0], originBackends[1]}
 }
+
+// originBackends are the upstream origins of backend/origintest, each
+// started afresh for every edge: nginx (WebDAV PUT) and Versity (S3).
+// The directory is where the origin keeps the objects.
+var originBackends = [...]testBackend{{
+	name: "nginx", ownContentType: true, racyCreate: true, anyName: true,
+	open: func(t *testing.T) (backend.Store, string) {
+		n := origintest.StartNginx(t, false)
+		s, err := origin.New(n.URL, origin.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, n.Root
+	},
+}, {
+	name: "s3", anyName: true,
+	open: func(t *testing.T) (backend.Store, string) {
+		v := origintest.StartVersity(t, "")
+		s, err := origin.New(v.URL, v.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, filepath.Join(v.Data, origintest.S3Bucket)
+	},
+}}
 
 // testEdge is an edge listening on 127.0.0.1 for one test.
 type testEdge struct {

@@ -106,10 +106,11 @@ func New(rawURL string, opts Options) (*Store, error) {
 			dst = append(dst, base...)
 			return AppendEscapedPath(dst, name)
 		},
-		Header:    hdrs,
-		Timeout:   opts.Timeout,
-		MaxConns:  opts.MaxConns,
-		TLSConfig: opts.TLSConfig,
+		Header:       hdrs,
+		ProbeParents: true,
+		Timeout:      opts.Timeout,
+		MaxConns:     opts.MaxConns,
+		TLSConfig:    opts.TLSConfig,
 	})
 	return &Store{c: c}, nil
 }

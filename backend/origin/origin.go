@@ -4,6 +4,7 @@ package origin
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -74,4 +75,13 @@ func New(rawURL string, opts Options) (backend.Store, error) {
 		})
 	}
 	return nil, fmt.Errorf("cannot use origin %q: scheme %q is not http, https or s3", rawURL, scheme)
+}
+
+// Redact returns rawURL without a password, for logs.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }

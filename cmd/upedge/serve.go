@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/upedge/upedge/backend/dirstore"
 	"github.com/upedge/upedge/edge"
 	"github.com/upedge/upedge/edge/config"
 )
@@ -43,7 +42,7 @@ func serve(args, environ []string, stdout, stderr io.Writer) int {
 }
 
 func runServer(cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
-	store, err := dirstore.New(cfg.Store, dirstore.Options{Fsync: cfg.Fsync == "always"})
+	store, where, err := openStore(cfg, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -72,7 +71,7 @@ func runServer(cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 	if cfg.Secret == config.ExampleSecret {
 		log.Warn("running with the example secret from configs/: anyone who has read it can upload; set secret or secret_file before exposing this edge")
 	}
-	fmt.Fprintf(stdout, "upedge listening on %s%s (store %s, max file size %s)\n", displayAddr(ln), h.Prefix(), store.Root(), cfg.MaxFileSize)
+	fmt.Fprintf(stdout, "upedge listening on %s%s (%s, max file size %s)\n", displayAddr(ln), h.Prefix(), where, cfg.MaxFileSize)
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)

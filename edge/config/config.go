@@ -62,6 +62,28 @@ type Config struct {
 	CORSOrigin string `koanf:"cors_origin"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `koanf:"log_level"`
+
+	// Upstream origin (backend/origin). Origin, when set, replaces Store:
+	// http(s)://HOST/PATH/ is a WebDAV/HTTP origin, s3://BUCKET/PREFIX a
+	// bucket.
+	Origin string `koanf:"origin"`
+	// OriginHeaders are static "Name: value" headers sent to an HTTP origin.
+	OriginHeaders []string `koanf:"origin_headers"`
+	// OriginUser and OriginPassword: basic authentication for an HTTP origin.
+	OriginUser     string `koanf:"origin_user"`
+	OriginPassword string `koanf:"origin_password"`
+	// OriginTimeout bounds every wait on the origin (connect, each write
+	// or read); a slow but moving upload is never cut by it.
+	OriginTimeout time.Duration `koanf:"origin_timeout"`
+	// S3Endpoint, S3Region and S3PathStyle address an s3:// origin; an
+	// empty endpoint is AWS S3 in S3Region.
+	S3Endpoint  string `koanf:"s3_endpoint"`
+	S3Region    string `koanf:"s3_region"`
+	S3PathStyle bool   `koanf:"s3_path_style"`
+	// S3AccessKey and S3SecretKey; when empty, AWS_ACCESS_KEY_ID,
+	// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) are used.
+	S3AccessKey string `koanf:"s3_access_key"`
+	S3SecretKey string `koanf:"s3_secret_key"`
 }
 
 // Default returns the configuration that applies where nothing else says
@@ -79,6 +101,9 @@ func Default() Config {
 		Fsync:        "always",
 		CORSOrigin:   "*",
 		LogLevel:     "info",
+
+		OriginTimeout: 30 * time.Second,
+		S3Region:      "us-east-1",
 	}
 }
 
@@ -101,6 +126,13 @@ func FlagSet(name string) *pflag.FlagSet {
 	fs.String("fsync", d.Fsync, `"always" or "never": flush uploads to disk before answering 201`)
 	fs.String("cors-origin", d.CORSOrigin, "Access-Control-Allow-Origin value")
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
+
+	// Upstream origin; credentials and headers are config keys only.
+	fs.String("origin", "", "keep uploads on an origin instead of --store: http(s)://HOST/PATH/ or s3://BUCKET/PREFIX")
+	fs.String("s3-endpoint", d.S3Endpoint, "S3 endpoint URL (empty: AWS S3 in --s3-region)")
+	fs.String("s3-region", d.S3Region, "S3 region")
+	fs.Bool("s3-path-style", d.S3PathStyle, "address the bucket as ENDPOINT/BUCKET (most self-hosted S3 stores)")
+	fs.Duration("origin-timeout", d.OriginTimeout, "bound on every wait on the origin (connect, each read or write)")
 	return fs
 }
 
@@ -237,7 +269,37 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
 	}
+	c.validateOrigin(bad)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
+	if c.Origin == "" {
+		return
+	}
+	scheme, rest, ok := strings.Cut(c.Origin, "://")
+	switch {
+	case !ok || rest == "":
+		bad("origin", "%q is not a URL; want http(s)://HOST/PATH/ or s3://BUCKET/PREFIX", c.Origin)
+	case scheme == "s3":
+		if c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://") {
+			bad("s3_endpoint", "%q must be an http:// or https:// URL", c.S3Endpoint)
+		}
+		if (c.S3AccessKey == "") != (c.S3SecretKey == "") {
+			bad("s3_access_key", "and s3_secret_key must be set together")
+		}
+	case scheme == "http" || scheme == "https":
+	default:
+		bad("origin", "scheme %q is not http, https or s3", scheme)
+	}
+	for _, h := range c.OriginHeaders {
+		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
+			bad("origin_headers", "%q is not \"Name: value\"", h)
+		}
+	}
+	if c.OriginTimeout <= 0 {
+		bad("origin_timeout", "must be positive, got %v", c.OriginTimeout)
+	}
 }
 
 // ByteSize is a size in bytes that reads "100MiB", "1.5GB", "512k" or a

@@ -48,6 +48,10 @@ type Config struct {
 	AppendPath func(dst []byte, name string) []byte
 	// Header are sent with every request, after the request's own.
 	Header []Header
+	// ProbeParents: a PUT failing with 5xx may mean that a leading part of
+	// the name is a file (nginx answers 500); check with HEAD and report
+	// ErrExists then.
+	ProbeParents bool
 	// Sign, when set, authorizes a request whose headers are all set,
 	// just before it is sent; name is the object name it is about.
 	Sign func(req *fasthttp.Request, name string) error
@@ -259,8 +263,25 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 	case fasthttp.StatusPreconditionFailed, fasthttp.StatusConflict:
 		return backend.ErrExists
 	default:
+		if st >= 500 && c.cfg.ProbeParents && c.parentIsObject(ctx, name) {
+			return backend.ErrExists
+		}
 		return c.status("PUT", name, st)
 	}
+}
+
+// parentIsObject reports whether a leading part of name is an object, so
+// that name can never be one (a file where a directory would have to be).
+func (c *Client) parentIsObject(ctx context.Context, name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '/' {
+			continue
+		}
+		if ok, err := c.Exists(ctx, name[:i]); err == nil && ok {
+			return true
+		}
+	}
+	return false
 }
 
 // upload is the body as the origin request reads it: exactly size bytes,
@@ -335,24 +356,78 @@ func (u *upload) checkEnd() error {
 	return err
 }
 
-// Get sends a GET or HEAD with the client's Range and preconditions and
-// returns the origin's answer for the edge to pass on as it is.
+// Get answers a download from the origin.
+//
+// Preconditions are evaluated here, on the validators of a HEAD sent
+// first, and never passed on: origins differ too much (Versity ignores
+// If-Modified-Since and If-Range and refuses If-Unmodified-Since of the
+// very Last-Modified it sent; S3 documents no If-Range; some 304s carry no
+// ETag). Uploads are immutable, so the HEAD and the GET that follows see
+// the same object. Downloads without preconditions, the common case, take
+// one request.
+//
+// Range is passed on only when it is a single well-formed range, the only
+// kind the edge serves; anything else gets the whole object, as from a
+// local file.
 func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (*backend.Object, error) {
-	req := fasthttp.AcquireRequest()
-	defer fasthttp.ReleaseRequest(req)
+	var none backend.GetRequest
+	if gr == nil {
+		gr = &none
+	}
 	method := fasthttp.MethodGet
-	if gr != nil && gr.Head {
+	if gr.Head {
 		method = fasthttp.MethodHead
 	}
-	c.prepare(req, method, name)
-	if gr != nil {
-		setIf(req, fasthttp.HeaderRange, gr.Range)
-		setIf(req, fasthttp.HeaderIfRange, gr.IfRange)
-		setIf(req, fasthttp.HeaderIfMatch, gr.IfMatch)
-		setIf(req, fasthttp.HeaderIfNoneMatch, gr.IfNoneMatch)
-		setIf(req, fasthttp.HeaderIfModifiedSince, gr.IfModifiedSince)
-		setIf(req, fasthttp.HeaderIfUnmodifiedSince, gr.IfUnmodifiedSince)
+	rng := gr.Range
+	if !singleRange(rng) {
+		rng = ""
 	}
+	var meta *backend.Object
+	if gr.IfMatch != "" || gr.IfNoneMatch != "" || gr.IfModifiedSince != "" || gr.IfUnmodifiedSince != "" || (rng != "" && gr.IfRange != "") {
+		var err error
+		if meta, err = c.fetch(ctx, name, fasthttp.MethodHead, ""); err != nil {
+			return nil, err
+		}
+		if cond := evaluate(gr, meta); cond != 0 {
+			meta.Status = cond
+			meta.ContentLength = 0
+			return meta, nil
+		}
+		if rng != "" && gr.IfRange != "" && !ifRangeHolds(gr.IfRange, meta) {
+			rng = "" // the client's copy is stale: it gets the whole object
+		}
+		if method == fasthttp.MethodHead && rng == "" {
+			return meta, nil
+		}
+	}
+	o, err := c.fetch(ctx, name, method, rng)
+	if err != nil {
+		return nil, err
+	}
+	if o.Status == fasthttp.StatusRequestedRangeNotSatisfiable && o.ContentRange == "" {
+		// S3 tells the size of the object only in the XML body of a GET's
+		// 416, and a HEAD's 416 has none: ask.
+		size := int64(-1)
+		if meta != nil {
+			size = meta.Size
+		} else if m, err := c.fetch(ctx, name, fasthttp.MethodHead, ""); err == nil {
+			size = m.Size
+		}
+		if size >= 0 {
+			o.ContentRange = "bytes */" + strconv.FormatInt(size, 10)
+			o.Size = size
+		}
+	}
+	return o, nil
+}
+
+// fetch sends one GET or HEAD with an optional Range and turns the answer
+// into an Object: 200 and 206 with Body for a GET, 416 without.
+func (c *Client) fetch(ctx context.Context, name, method, rng string) (*backend.Object, error) {
+	req := fasthttp.AcquireRequest()
+	defer fasthttp.ReleaseRequest(req)
+	c.prepare(req, method, name)
+	setIf(req, fasthttp.HeaderRange, rng)
 	if err := c.finish(req, name); err != nil {
 		return nil, err
 	}
@@ -367,9 +442,7 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 	}
 	st := resp.StatusCode()
 	switch {
-	case st == fasthttp.StatusOK || st == fasthttp.StatusPartialContent ||
-		st == fasthttp.StatusNotModified || st == fasthttp.StatusPreconditionFailed ||
-		st == fasthttp.StatusRequestedRangeNotSatisfiable:
+	case st == fasthttp.StatusOK || st == fasthttp.StatusPartialContent || st == fasthttp.StatusRequestedRangeNotSatisfiable:
 	case st == fasthttp.StatusNotFound || st == fasthttp.StatusGone:
 		release(resp)
 		return nil, backend.ErrNotFound
@@ -406,30 +479,12 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 		o.Size = rangeTotal(o.ContentRange)
 	case fasthttp.StatusRequestedRangeNotSatisfiable:
 		if o.ContentRange == "" && method == fasthttp.MethodGet {
-			// S3 tells the size only in its XML error body.
 			if n := actualObjectSize(resp); n >= 0 {
 				o.ContentRange = "bytes */" + strconv.FormatInt(n, 10)
 			}
 		}
 		o.Size = rangeTotal(o.ContentRange)
-	}
-	if gr != nil && (st == fasthttp.StatusOK || st == fasthttp.StatusPartialContent) {
-		// Not every origin evaluates every precondition (Versity ignores
-		// If-Modified-Since and If-Range, S3 documents no If-Range): check
-		// again on the answer's validators, which is what the origin
-		// should have done.
-		if cond := recheck(gr, o); cond != 0 {
-			o.Status, o.ContentLength, o.ContentRange = cond, 0, ""
-		} else if st == fasthttp.StatusPartialContent && gr.IfRange != "" && !ifRangeHolds(gr.IfRange, o) {
-			// The client's copy is stale: it gets the whole object.
-			release(resp)
-			whole := *gr
-			whole.Range, whole.IfRange = "", ""
-			return c.Get(ctx, name, &whole)
-		}
-	}
-	if o.Status != fasthttp.StatusOK && o.Status != fasthttp.StatusPartialContent {
-		// 304, 412 and 416 go out without the origin's error page.
+		// Sent without the origin's error page.
 		o.ContentLength = 0
 	}
 	if method == fasthttp.MethodHead || o.ContentLength == 0 {
@@ -438,6 +493,42 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 	}
 	o.Body = &respBody{resp: resp, r: resp.BodyStream()}
 	return o, nil
+}
+
+// singleRange reports whether v is one byte range the edge serves:
+// "bytes=A-B" with A <= B, "bytes=A-" or "bytes=-N".
+func singleRange(v string) bool {
+	r, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
+		return false
+	}
+	first, last, ok := strings.Cut(strings.TrimSpace(r), "-")
+	if !ok || (first == "" && last == "") {
+		return false
+	}
+	num := func(s string) (int64, bool) {
+		if s == "" || len(s) > 18 {
+			return 0, false
+		}
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	}
+	switch {
+	case first == "":
+		_, ok := num(last)
+		return ok
+	case last == "":
+		_, ok := num(first)
+		return ok
+	}
+	a, ok1 := num(first)
+	b, ok2 := num(last)
+	return ok1 && ok2 && a <= b
 }
 
 // actualObjectSize reads N from S3's <ActualObjectSize>N</ActualObjectSize>
@@ -463,9 +554,9 @@ func actualObjectSize(resp *fasthttp.Response) int64 {
 	return v
 }
 
-// recheck evaluates the preconditions of gr (RFC 9110 §13.2.2) on the
-// validators of a 200 or 206 answer and returns 412, 304 or 0 (serve it).
-func recheck(gr *backend.GetRequest, o *backend.Object) int {
+// evaluate applies the preconditions of gr (RFC 9110 §13.2.2) to the
+// object's validators and returns 412, 304 or 0 (serve it).
+func evaluate(gr *backend.GetRequest, o *backend.Object) int {
 	if gr.IfMatch != "" {
 		if !etagListMatch(gr.IfMatch, o.ETag, false) {
 			return fasthttp.StatusPreconditionFailed
@@ -500,11 +591,11 @@ func ifRangeHolds(v string, o *backend.Object) bool {
 // etagListMatch matches etag against a comma-separated If-Match or
 // If-None-Match list ("*" matches anything); weak comparison ignores W/.
 func etagListMatch(list, etag string, weak bool) bool {
-	if etag == "" {
-		return false
-	}
 	if strings.TrimSpace(list) == "*" {
 		return true
+	}
+	if etag == "" {
+		return false
 	}
 	norm := func(s string) (string, bool) {
 		s = strings.TrimSpace(s)

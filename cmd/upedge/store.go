@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/dirstore"
+	"github.com/upedge/upedge/backend/origin"
+	"github.com/upedge/upedge/edge/config"
+)
+
+// openStore returns the store cfg selects, the upstream origin when
+// origin is set and the store directory otherwise, and how to name it in
+// the startup line (never with credentials). getenv supplies the AWS_*
+// credentials when the config has none.
+func openStore(cfg *config.Config, getenv func(string) string) (backend.Store, string, error) {
+	if cfg.Origin == "" {
+		ds, err := dirstore.New(cfg.Store, dirstore.Options{Fsync: cfg.Fsync == "always"})
+		if err != nil {
+			return nil, "", err
+		}
+		return ds, "store " + ds.Root(), nil
+	}
+	opts := origin.Options{
+		Username:          cfg.OriginUser,
+		Password:          cfg.OriginPassword,
+		S3Endpoint:        cfg.S3Endpoint,
+		S3Region:          cfg.S3Region,
+		S3PathStyle:       cfg.S3PathStyle,
+		S3AccessKeyID:     cfg.S3AccessKey,
+		S3SecretAccessKey: cfg.S3SecretKey,
+		Timeout:           cfg.OriginTimeout,
+	}
+	opts.CredentialsFromEnv(getenv)
+	if len(cfg.OriginHeaders) > 0 {
+		opts.Header = make(map[string]string, len(cfg.OriginHeaders))
+		for _, h := range cfg.OriginHeaders {
+			name, value, _ := strings.Cut(h, ":")
+			opts.Header[strings.TrimSpace(name)] = strings.TrimSpace(value)
+		}
+	}
+	s, err := origin.New(cfg.Origin, opts)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot set up origin: %w", err)
+	}
+	return s, "origin " + origin.Redact(cfg.Origin), nil
+}
