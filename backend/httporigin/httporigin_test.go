@@ -1,0 +1,164 @@
+package httporigin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/upedge/upedge/backend"
+)
+
+func TestAppendEscapedPath(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"abc/photo.jpg", "abc/photo.jpg"},
+		{"abc/my file.txt", "abc/my%20file.txt"},
+		{"a/b+c=d&e?f#g%h", "a/b%2Bc%3Dd%26e%3Ff%23g%25h"},
+		{"x/été", "x/%C3%A9t%C3%A9"},
+		{"x/\xff", "x/%FF"},
+	} {
+		if got := string(AppendEscapedPath(nil, tc.in)); got != tc.want {
+			t.Errorf("AppendEscapedPath(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		url string
+		h   map[string]string
+	}{
+		{"ftp://host/", nil},
+		{"http:///path", nil},
+		{"http://host/?q=1", nil},
+		{"http://host/", map[string]string{"Connection": "close"}},
+		{"http://host/", map[string]string{"Transfer-Encoding": "chunked"}},
+		{"http://host/", map[string]string{"X-Bad": "a\r\nb"}},
+	} {
+		if _, err := New(tc.url, Options{Header: tc.h}); err == nil {
+			t.Errorf("New(%q, %v) succeeded; want an error", tc.url, tc.h)
+		}
+	}
+}
+
+// fakeOrigin serves h on 127.0.0.1 and records the last request's headers.
+func fakeOrigin(t *testing.T, h fasthttp.RequestHandler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: h, StreamRequestBody: true}
+	go srv.Serve(ln)
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return "http://" + ln.Addr().String() + "/base/"
+}
+
+func TestHeadersSent(t *testing.T) {
+	var got fasthttp.RequestHeader
+	var path string
+	u := fakeOrigin(t, func(ctx *fasthttp.RequestCtx) {
+		ctx.Request.Header.CopyTo(&got)
+		path = string(ctx.Request.Header.RequestURI())
+		io.Copy(io.Discard, ctx.RequestBodyStream())
+		ctx.SetStatusCode(fasthttp.StatusCreated)
+	})
+	s, err := New(u, Options{Header: map[string]string{"X-Origin-Secret": "s3cret"}, Username: "edge", Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), "r/my file.txt", backend.PutInfo{Size: 5, ContentType: "text/plain"}, strings.NewReader("hello")); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"If-None-Match":   "*",
+		"Content-Type":    "text/plain",
+		"Content-Length":  "5",
+		"X-Origin-Secret": "s3cret",
+		"Authorization":   "Basic ZWRnZTpwdw==",
+	} {
+		if v := string(got.Peek(k)); v != want {
+			t.Errorf("%s: got %q; want %q", k, v, want)
+		}
+	}
+	if path != "/base/r/my%20file.txt" {
+		t.Errorf("path: got %q; want /base/r/my%%20file.txt", path)
+	}
+}
+
+func TestFailureMapping(t *testing.T) {
+	status := func(code int) fasthttp.RequestHandler {
+		return func(ctx *fasthttp.RequestCtx) {
+			if b := ctx.RequestBodyStream(); b != nil {
+				io.Copy(io.Discard, b)
+			}
+			ctx.SetStatusCode(code)
+		}
+	}
+	// A port nothing listens on.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	// An origin that takes the connection and never answers.
+	silent, _ := net.Listen("tcp", "127.0.0.1:0")
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	for _, tc := range []struct {
+		name    string
+		url     string
+		wantPut error
+		wantGet error
+	}{
+		{"unreachable", closed, backend.ErrUnavailable, backend.ErrUnavailable},
+		{"silent", "http://" + silent.Addr().String() + "/", backend.ErrTimeout, backend.ErrTimeout},
+		{"503", fakeOrigin(t, status(503)), backend.ErrUnavailable, backend.ErrUnavailable},
+		{"500", fakeOrigin(t, status(500)), backend.ErrUnavailable, backend.ErrUnavailable},
+		{"403", fakeOrigin(t, status(403)), backend.ErrUnavailable, backend.ErrUnavailable},
+		{"412", fakeOrigin(t, status(412)), backend.ErrExists, nil},
+		{"409", fakeOrigin(t, status(409)), backend.ErrExists, backend.ErrUnavailable},
+		{"404", fakeOrigin(t, status(404)), backend.ErrUnavailable, backend.ErrNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(tc.url, Options{Timeout: 300 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Put(context.Background(), "a/b", backend.PutInfo{Size: 3, ContentType: "x/y"}, bytes.NewReader([]byte("abc")))
+			if !errors.Is(err, tc.wantPut) {
+				t.Errorf("Put: got %v; want %v", err, tc.wantPut)
+			}
+			o, err := s.Get(context.Background(), "a/b", &backend.GetRequest{})
+			if o != nil {
+				o.Close()
+			}
+			if tc.wantGet != nil && !errors.Is(err, tc.wantGet) {
+				t.Errorf("Get: got %v; want %v", err, tc.wantGet)
+			}
+		})
+	}
+}
+
+// TestAnswerBeforeBody: an origin that answers 201 without reading the
+// body has not stored it.
+func TestAnswerBeforeBody(t *testing.T) {
+	u := fakeOrigin(t, func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusCreated) })
+	s, _ := New(u, Options{})
+	body := bytes.NewReader(make([]byte, 8<<20))
+	if err := s.Put(context.Background(), "a", backend.PutInfo{Size: 8 << 20, ContentType: "x/y"}, body); err == nil {
+		t.Fatal("Put succeeded although the origin never read the body")
+	}
+}

@@ -1,0 +1,104 @@
+package s3origin
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/upedge/upedge/backend"
+)
+
+func TestNew(t *testing.T) {
+	for _, tc := range []struct {
+		url       string
+		opts      Options
+		host      string
+		basePath  string
+		prefix    string
+		wantError bool
+	}{
+		{"s3://bucket", Options{}, "bucket.s3.us-east-1.amazonaws.com", "/", "", false},
+		{"s3://bucket/up/loads/", Options{Region: "eu-west-1"}, "bucket.s3.eu-west-1.amazonaws.com", "/", "up/loads/", false},
+		{"s3://bucket/p", Options{Endpoint: "http://127.0.0.1:7070", PathStyle: true}, "127.0.0.1:7070", "/bucket/", "p/", false},
+		{"http://bucket", Options{}, "", "", "", true},
+		{"s3://", Options{}, "", "", "", true},
+		{"s3://b", Options{Endpoint: "ftp://x"}, "", "", "", true},
+		{"s3://b", Options{Endpoint: "http://x/path"}, "", "", "", true},
+		{"s3://b", Options{AccessKeyID: "only-the-key"}, "", "", "", true},
+	} {
+		s, err := New(tc.url, tc.opts)
+		if tc.wantError {
+			if err == nil {
+				t.Errorf("New(%q, %+v) succeeded; want an error", tc.url, tc.opts)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("New(%q): %v", tc.url, err)
+			continue
+		}
+		if s.host != tc.host || s.basePath != tc.basePath || s.prefix != tc.prefix {
+			t.Errorf("New(%q): host %q base %q prefix %q; want %q %q %q", tc.url, s.host, s.basePath, s.prefix, tc.host, tc.basePath, tc.prefix)
+		}
+	}
+}
+
+func TestBadNames(t *testing.T) {
+	s, err := New("s3://b", Options{Endpoint: "http://127.0.0.1:1", PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a/\xff", strings.Repeat("x", 1025)} {
+		if err := s.Put(context.Background(), name, backend.PutInfo{Size: 1, ContentType: "x/y"}, strings.NewReader("x")); !errors.Is(err, backend.ErrBadName) {
+			t.Errorf("Put(%.20q): got %v; want ErrBadName", name, err)
+		}
+	}
+}
+
+// TestUploadIsAWSChunked checks the headers of a signed upload: the body
+// goes aws-chunked with a CRC32 trailer, so a cut one cannot look whole.
+func TestUploadIsAWSChunked(t *testing.T) {
+	var hdr fasthttp.RequestHeader
+	var body []byte
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.Request.Header.CopyTo(&hdr)
+		body, _ = io.ReadAll(ctx.RequestBodyStream())
+	}, StreamRequestBody: true}
+	go srv.Serve(ln)
+	defer srv.Shutdown()
+	s, err := New("s3://bkt/pre", Options{Endpoint: "http://" + ln.Addr().String(), PathStyle: true, AccessKeyID: "AK", SecretAccessKey: "SK"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), "r/a b.txt", backend.PutInfo{Size: 5, ContentType: "text/plain"}, strings.NewReader("hello")); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"X-Amz-Content-Sha256":         "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+		"Content-Encoding":             "aws-chunked",
+		"X-Amz-Decoded-Content-Length": "5",
+		"X-Amz-Trailer":                "x-amz-checksum-crc32",
+		"If-None-Match":                "*",
+		"Content-Type":                 "text/plain",
+	} {
+		if v := string(hdr.Peek(k)); v != want {
+			t.Errorf("%s: got %q; want %q", k, v, want)
+		}
+	}
+	if a := string(hdr.Peek("Authorization")); !strings.HasPrefix(a, "AWS4-HMAC-SHA256 Credential=AK/") || !strings.Contains(a, "if-none-match") {
+		t.Errorf("Authorization: got %q; want a SigV4 signature covering if-none-match", a)
+	}
+	if p := string(hdr.RequestURI()); p != "/bkt/pre/r/a%20b.txt" {
+		t.Errorf("path: got %q", p)
+	}
+	// crc32("hello") = 0x3610a686
+	if want := "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\n\r\n\r\n"; string(body) != want {
+		t.Errorf("body: got %q; want %q", body, want)
+	}
+}
