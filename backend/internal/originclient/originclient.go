@@ -66,16 +66,22 @@ type Config struct {
 	TLSConfig *tls.Config
 }
 
+// copyBufSize is the piece size of downloads relayed from the origin:
+// large enough for few syscalls, small enough for thousands of downloads.
+const copyBufSize = 128 << 10
+
 // DefaultTimeout is used when Config.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
 // Client talks to one origin. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	hc      *fasthttp.HostClient
-	scheme  string
-	uploads sync.Pool // *upload
-	paths   sync.Pool // *[]byte
+	cfg      Config
+	hc       *fasthttp.HostClient
+	scheme   string
+	uploads  sync.Pool // *upload
+	paths    sync.Pool // *[]byte
+	copyBufs sync.Pool // *[]byte of copyBufSize
+	dl       *dlPool
 }
 
 // New returns a Client for cfg.
@@ -122,6 +128,8 @@ func New(cfg Config) *Client {
 	}
 	c.uploads.New = func() any { return new(upload) }
 	c.paths.New = func() any { b := make([]byte, 0, 256); return &b }
+	c.copyBufs.New = func() any { b := make([]byte, copyBufSize); return &b }
+	c.dl = newDLPool(c)
 	return c
 }
 
@@ -219,7 +227,7 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	for attempt := 0; ; attempt++ {
-		*u = upload{ctx: ctx, r: body, remaining: info.Size, size: info.Size}
+		*u = upload{ctx: ctx, r: body, remaining: info.Size, size: info.Size, bufs: &c.copyBufs}
 		req.Reset()
 		c.prepare(req, fasthttp.MethodPut, name)
 		req.Header.SetContentType(info.ContentType)
@@ -294,6 +302,7 @@ type upload struct {
 	sent      int64
 	err       error // why the body failed; set once
 	probe     [1]byte
+	bufs      *sync.Pool
 }
 
 func (u *upload) fail(err error) (int, error) {
@@ -334,6 +343,31 @@ func (u *upload) Read(p []byte) (int, error) {
 	}
 	u.sent += int64(n)
 	return n, nil
+}
+
+// WriteTo sends the body in large pieces: fasthttp would otherwise fill
+// its write buffer through many small reads.
+func (u *upload) WriteTo(w io.Writer) (int64, error) {
+	bp := u.bufs.Get().(*[]byte)
+	defer u.bufs.Put(bp)
+	buf := *bp
+	var total int64
+	for {
+		n, err := u.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 // checkEnd makes sure the body has nothing after the announced size.
@@ -424,34 +458,45 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 // fetch sends one GET or HEAD with an optional Range and turns the answer
 // into an Object: 200 and 206 with Body for a GET, 416 without.
 func (c *Client) fetch(ctx context.Context, name, method, rng string) (*backend.Object, error) {
-	req := fasthttp.AcquireRequest()
-	defer fasthttp.ReleaseRequest(req)
-	c.prepare(req, method, name)
-	setIf(req, fasthttp.HeaderRange, rng)
-	if err := c.finish(req, name); err != nil {
-		return nil, err
-	}
 	resp := fasthttp.AcquireResponse()
-	// The body is read by the edge after Get returns; the response and
-	// its connection are released by Object.Close.
-	resp.StreamBody = true
-	resp.Header.SetNoDefaultContentType(true)
-	if err := c.do(ctx, req, resp); err != nil {
-		fasthttp.ReleaseResponse(resp)
-		return nil, c.failed(method, name, err)
+	defer fasthttp.ReleaseResponse(resp)
+	var body *dlBody
+	if method == fasthttp.MethodGet {
+		b, err := c.download(ctx, name, rng, resp)
+		if err != nil {
+			return nil, c.failed(method, name, err)
+		}
+		body = b
+	} else {
+		req := fasthttp.AcquireRequest()
+		defer fasthttp.ReleaseRequest(req)
+		c.prepare(req, method, name)
+		setIf(req, fasthttp.HeaderRange, rng)
+		if err := c.finish(req, name); err != nil {
+			return nil, err
+		}
+		resp.Header.SetNoDefaultContentType(true)
+		if err := c.do(ctx, req, resp); err != nil {
+			return nil, c.failed(method, name, err)
+		}
+	}
+	closeBody := func() {
+		if body != nil {
+			body.Close()
+		}
 	}
 	st := resp.StatusCode()
 	switch {
 	case st == fasthttp.StatusOK || st == fasthttp.StatusPartialContent || st == fasthttp.StatusRequestedRangeNotSatisfiable:
 	case st == fasthttp.StatusNotFound || st == fasthttp.StatusGone:
-		release(resp)
+		closeBody()
 		return nil, backend.ErrNotFound
 	case st >= 300 && st < 400:
 		// A directory on an HTTP origin: not an upload.
-		release(resp)
+		closeBody()
 		return nil, backend.ErrNotFound
 	default:
-		release(resp)
+		closeBody()
 		return nil, c.status(method, name, st)
 	}
 	h := &resp.Header
@@ -478,20 +523,25 @@ func (c *Client) fetch(ctx context.Context, name, method, rng string) (*backend.
 	case fasthttp.StatusPartialContent:
 		o.Size = rangeTotal(o.ContentRange)
 	case fasthttp.StatusRequestedRangeNotSatisfiable:
-		if o.ContentRange == "" && method == fasthttp.MethodGet {
-			if n := actualObjectSize(resp); n >= 0 {
+		if o.ContentRange == "" && body != nil {
+			if n := actualObjectSize(body); n >= 0 {
 				o.ContentRange = "bytes */" + strconv.FormatInt(n, 10)
 			}
 		}
+		closeBody()
+		body = nil
 		o.Size = rangeTotal(o.ContentRange)
 		// Sent without the origin's error page.
 		o.ContentLength = 0
 	}
-	if method == fasthttp.MethodHead || o.ContentLength == 0 {
-		release(resp)
+	if body == nil {
 		return o, nil
 	}
-	o.Body = &respBody{resp: resp, r: resp.BodyStream()}
+	if o.ContentLength == 0 {
+		closeBody()
+		return o, nil
+	}
+	o.Body = body
 	return o, nil
 }
 
@@ -533,9 +583,9 @@ func singleRange(v string) bool {
 
 // actualObjectSize reads N from S3's <ActualObjectSize>N</ActualObjectSize>
 // in a small error body, or returns -1.
-func actualObjectSize(resp *fasthttp.Response) int64 {
+func actualObjectSize(r io.Reader) int64 {
 	var buf [2048]byte
-	n, _ := io.ReadFull(resp.BodyStream(), buf[:])
+	n, _ := io.ReadFull(r, buf[:])
 	b := buf[:n]
 	const open, end = "<ActualObjectSize>", "</ActualObjectSize>"
 	i := bytes.Index(b, []byte(open))
@@ -630,27 +680,6 @@ func rangeTotal(cr string) int64 {
 		}
 	}
 	return -1
-}
-
-func release(resp *fasthttp.Response) {
-	_ = resp.CloseBodyStream()
-	fasthttp.ReleaseResponse(resp)
-}
-
-// respBody streams a download from the origin. Close returns the
-// connection to the pool when the body was read whole and closes it
-// otherwise.
-type respBody struct {
-	resp *fasthttp.Response
-	r    io.Reader
-	once sync.Once
-}
-
-func (b *respBody) Read(p []byte) (int, error) { return b.r.Read(p) }
-
-func (b *respBody) Close() error {
-	b.once.Do(func() { release(b.resp) })
-	return nil
 }
 
 // do runs req, giving up when ctx is done before the origin answers.
