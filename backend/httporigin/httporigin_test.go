@@ -6,7 +6,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,5 +165,115 @@ func TestAnswerBeforeBody(t *testing.T) {
 	body := bytes.NewReader(make([]byte, 8<<20))
 	if err := s.Put(context.Background(), "a", backend.PutInfo{Size: 8 << 20, ContentType: "x/y"}, body); err == nil {
 		t.Fatal("Put succeeded although the origin never read the body")
+	}
+}
+
+// memOrigin is a tiny PUT/GET origin on net/http, honouring If-None-Match: *.
+type memOrigin struct {
+	mu    sync.Mutex
+	files map[string][]byte
+	conns atomic.Int64
+}
+
+func (m *memOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.files[r.URL.Path]
+	switch r.Method {
+	case http.MethodPut:
+		if ok && r.Header.Get("If-None-Match") == "*" {
+			w.WriteHeader(http.StatusPreconditionFailed)
+			return
+		}
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		m.files[r.URL.Path] = data
+		w.WriteHeader(http.StatusCreated)
+	case http.MethodGet, http.MethodHead:
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		http.ServeContent(w, r, "", time.Unix(1700000000, 0), bytes.NewReader(b))
+	}
+}
+
+// TestHTTPSOrigin runs uploads and downloads against an https origin, and
+// checks that downloads reuse their connections.
+func TestHTTPSOrigin(t *testing.T) {
+	m := &memOrigin{files: map[string][]byte{}}
+	srv := httptest.NewUnstartedServer(m)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			m.conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	tlsCfg := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	s, err := New(srv.URL+"/files/", Options{TLSConfig: tlsCfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	body := bytes.Repeat([]byte("0123456789"), 100000)
+	if err := s.Put(ctx, "a/b c", backend.PutInfo{Size: int64(len(body)), ContentType: "x/y"}, bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "a/b c", backend.PutInfo{Size: 1, ContentType: "x/y"}, strings.NewReader("x")); !errors.Is(err, backend.ErrExists) {
+		t.Fatalf("second Put: got %v; want ErrExists", err)
+	}
+	before := m.conns.Load()
+	for i := range 5 {
+		o, err := s.Get(ctx, "a/b c", &backend.GetRequest{Range: "bytes=10-19"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(o.Body)
+		o.Close()
+		if o.Status != 206 || string(got) != "0123456789" || o.Size != int64(len(body)) {
+			t.Fatalf("Get %d: %d %q size %d", i, o.Status, got, o.Size)
+		}
+		o, err = s.Get(ctx, "a/b c", &backend.GetRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ = io.ReadAll(o.Body)
+		o.Close()
+		if !bytes.Equal(got, body) {
+			t.Fatalf("Get %d: %d bytes; want %d", i, len(got), len(body))
+		}
+	}
+	if n := m.conns.Load() - before; n > 1 {
+		t.Errorf("10 downloads opened %d connections; want 1 kept alive", n)
+	}
+}
+
+// TestStaleConnection: a kept connection the origin has closed meanwhile
+// is replaced, not reported as a failure.
+func TestStaleConnection(t *testing.T) {
+	m := &memOrigin{files: map[string][]byte{"/f/x": []byte("hello")}}
+	srv := httptest.NewUnstartedServer(m)
+	srv.Config.IdleTimeout = 20 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	s, _ := New(srv.URL+"/f/", Options{})
+	for i := range 3 {
+		o, err := s.Get(context.Background(), "x", &backend.GetRequest{})
+		if err != nil {
+			t.Fatalf("Get %d: %v", i, err)
+		}
+		got, _ := io.ReadAll(o.Body)
+		o.Close()
+		if string(got) != "hello" {
+			t.Fatalf("Get %d: %q", i, got)
+		}
+		if err := s.Put(context.Background(), "y"+strconv.Itoa(i), backend.PutInfo{Size: 2, ContentType: "x/y"}, strings.NewReader("hi")); err != nil {
+			t.Fatalf("Put %d: %v", i, err)
+		}
+		time.Sleep(100 * time.Millisecond) // the origin drops the idle connections
 	}
 }

@@ -53,11 +53,12 @@ func newDLPool(c *Client) *dlPool {
 	return &dlPool{c: c, slots: make(chan struct{}, c.cfg.MaxConns)}
 }
 
-// get returns an idle connection, or a new one; reused reports which.
-func (p *dlPool) get() (dc *dlConn, reused bool, err error) {
+// get returns an idle connection, or a new one (always with fresh);
+// reused reports which.
+func (p *dlPool) get(fresh bool) (dc *dlConn, reused bool, err error) {
 	cutoff := time.Now().Add(-idleKeep)
 	p.mu.Lock()
-	for len(p.idle) > 0 {
+	for len(p.idle) > 0 && !fresh {
 		dc = p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
 		if dc.idleSince.After(cutoff) {
@@ -114,9 +115,20 @@ const idleKeep = 5 * time.Second
 
 func (p *dlPool) put(dc *dlConn) {
 	dc.idleSince = time.Now()
+	cutoff := dc.idleSince.Add(-idleKeep)
 	p.mu.Lock()
+	// The oldest are at the front: close those past their time, so that
+	// idle connections do not hold descriptors and slots for long.
+	var stale []*dlConn
+	for len(p.idle) > 0 && p.idle[0].idleSince.Before(cutoff) {
+		stale = append(stale, p.idle[0])
+		p.idle = p.idle[1:]
+	}
 	p.idle = append(p.idle, dc)
 	p.mu.Unlock()
+	for _, s := range stale {
+		p.discard(s)
+	}
 }
 
 func (p *dlPool) discard(dc *dlConn) {
@@ -140,7 +152,7 @@ func (c *Client) download(ctx context.Context, name, rng string, resp *fasthttp.
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		dc, reused, err := c.dl.get()
+		dc, reused, err := c.dl.get(attempt > 0)
 		if err != nil {
 			return nil, err
 		}

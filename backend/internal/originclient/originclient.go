@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -111,7 +112,11 @@ func New(cfg Config) *Client {
 			if err != nil {
 				return nil, err
 			}
-			return &idleConn{Conn: conn, timeout: timeout}, nil
+			ic := &idleConn{Conn: conn, timeout: timeout}
+			if sc, ok := conn.(syscall.Conn); ok {
+				ic.raw, _ = sc.SyscallConn()
+			}
+			return ic, nil
 		},
 		MaxConns:           cfg.MaxConns,
 		MaxConnWaitTimeout: timeout,
@@ -124,7 +129,10 @@ func New(cfg Config) *Client {
 		DisableHeaderNamesNormalizing: false,
 		ReadBufferSize:                16 << 10,
 		WriteBufferSize:               64 << 10,
-		MaxIdemponentCallAttempts:     1,
+		// A HEAD on a connection found stale is sent again; a PUT with
+		// its body stream never is (fasthttp's rule; Put retries itself
+		// when nothing of the body was taken).
+		MaxIdemponentCallAttempts: 2,
 	}
 	c.uploads.New = func() any { return new(upload) }
 	c.paths.New = func() any { b := make([]byte, 0, 256); return &b }
@@ -138,6 +146,38 @@ func New(cfg Config) *Client {
 type idleConn struct {
 	net.Conn
 	timeout time.Duration
+	raw     syscall.RawConn // for the liveness probe; nil if not a socket
+}
+
+// errStale reports a pooled connection the origin has closed.
+var errStale = errors.New("origin closed the kept-alive connection")
+
+// SetWriteDeadline is the first thing fasthttp does with a pooled
+// connection for a request that has a timeout (every request here): it
+// is where a connection the origin has closed while idle is detected,
+// before the request's body is read. A streamed upload body cannot be
+// read twice, so it must not be spent on a dead connection.
+func (c *idleConn) SetWriteDeadline(t time.Time) error {
+	if !t.IsZero() && !c.alive() {
+		return errStale
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// alive peeks at the socket without blocking: an idle HTTP/1.1 connection
+// has nothing to read, so EOF or any byte means the origin has closed it.
+func (c *idleConn) alive() bool {
+	if c.raw == nil {
+		return true
+	}
+	var buf [1]byte
+	dead := false
+	err := c.raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		dead = n > 0 || (n == 0 && err == nil) || (err != nil && err != syscall.EAGAIN && err != syscall.EINTR)
+		return true // never wait
+	})
+	return err == nil && !dead
 }
 
 func (c *idleConn) Read(p []byte) (int, error) {
@@ -166,7 +206,15 @@ func (c *Client) prepare(req *fasthttp.Request, method, name string) {
 	req.Header.SetMethod(method)
 	req.Header.SetHost(c.cfg.Host)
 	req.UseHostHeader = true
+	// Makes fasthttp set deadlines on the connection, which is when
+	// idleConn checks it is alive; the real bounds are idleConn's
+	// per-operation ones.
+	req.SetTimeout(requestCap)
 }
+
+// requestCap bounds one request to the origin as a whole: an upload of
+// the largest object over a slow client link fits in it.
+const requestCap = 24 * time.Hour
 
 func (c *Client) finish(req *fasthttp.Request, name string) error {
 	for _, h := range c.cfg.Header {
