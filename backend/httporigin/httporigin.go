@@ -39,7 +39,8 @@ type Options struct {
 	// read); 0 means 30 s. A long upload from a slow client is fine as
 	// long as the origin keeps taking bytes.
 	Timeout time.Duration
-	// MaxConns limits connections to the origin; 0 means 512.
+	// MaxConns limits connections to the origin, for uploads and for
+	// downloads each; 0 means 512.
 	MaxConns int
 	// TLSConfig for an https origin; nil means the system's roots.
 	TLSConfig *tls.Config

@@ -50,7 +50,8 @@ type Options struct {
 	// Timeout bounds every wait on the store (connect, each write, each
 	// read); 0 means 30 s.
 	Timeout time.Duration
-	// MaxConns limits connections to the store; 0 means 512.
+	// MaxConns limits connections to the store, for uploads and for
+	// downloads each; 0 means 512.
 	MaxConns int
 	// TLSConfig for an https endpoint; nil means the system's roots.
 	TLSConfig *tls.Config

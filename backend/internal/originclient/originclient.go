@@ -61,7 +61,8 @@ type Config struct {
 	// the upload and each read of the answer. An upload from a slow
 	// client is not limited as a whole, only a stalled origin is.
 	Timeout time.Duration
-	// MaxConns limits the connections to the origin; 0 means 512.
+	// MaxConns limits the connections to the origin, once for uploads and
+	// HEADs and once for downloads; 0 means 512 each.
 	MaxConns int
 	// TLSConfig for https origins; nil means the system roots.
 	TLSConfig *tls.Config
@@ -125,10 +126,9 @@ func New(cfg Config) *Client {
 		// the origin is closing: a streamed body cannot be retried.
 		MaxIdleConnDuration: 5 * time.Second,
 		// The path is escaped by AppendPath and, for S3, signed as it is.
-		DisablePathNormalizing:        true,
-		DisableHeaderNamesNormalizing: false,
-		ReadBufferSize:                16 << 10,
-		WriteBufferSize:               64 << 10,
+		DisablePathNormalizing: true,
+		ReadBufferSize:         16 << 10,
+		WriteBufferSize:        64 << 10,
 		// A HEAD on a connection found stale is sent again; a PUT with
 		// its body stream never is (fasthttp's rule; Put retries itself
 		// when nothing of the body was taken).
