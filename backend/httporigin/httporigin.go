@@ -11,16 +11,15 @@
 package httporigin
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
 	"time"
-
-	"context"
-	"io"
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/internal/originclient"
