@@ -9,7 +9,7 @@ import (
 func TestRelative(t *testing.T) {
 	cases := []struct {
 		raw, prefix, want string
-		err                error
+		err               error
 	}{
 		{"/upload/abc123/photo.jpg", "/upload/", "abc123/photo.jpg", nil},
 		{"/abc123/photo.jpg", "/", "abc123/photo.jpg", nil},

@@ -1,0 +1,38 @@
+# upedge: `make run` starts the edge on configs/upedge.toml with ./data;
+# `make test` runs the whole suite.
+GO      ?= go
+BIN     := bin/upedge
+CONFIG  ?= configs/upedge.toml
+
+.PHONY: all build run test test-unit bench fmt vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/upedge
+
+run: build
+	$(BIN) serve --config $(CONFIG)
+
+# The whole suite, with the race detector. Tests that need real servers
+# (nginx, Prosody, an S3 server) install and start them through scripts/.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
+	$(GO) test -count=1 -run 'Alloc' ./...
+
+# Quick unit run without the race detector.
+test-unit:
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

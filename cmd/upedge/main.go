@@ -1,0 +1,44 @@
+// Command upedge is an upload edge for XMPP HTTP File Upload (XEP-0363).
+//
+//	upedge serve [--config FILE] [flags]   run the edge
+//	upedge sign  --secret S PATH SIZE      print a signed PUT and GET URL
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], os.Environ(), stdout, stderr)
+	case "sign":
+		return sign(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "upedge: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  upedge serve [--config FILE] [--listen ADDR] [--secret S | --secret-file F] [--store DIR]
+               [--prefix /upload/] [--max-file-size 100MiB] ...   run the edge
+  upedge sign  --secret S [--version v1|v2|token|v3] [--base URL] [--type T]
+               [--uploader U] PATH SIZE                           print a PUT and a GET URL
+Run 'upedge COMMAND --help' for a command's flags.
+`)
+}

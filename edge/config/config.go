@@ -1,0 +1,296 @@
+// Package config loads the edge's configuration from, in increasing order
+// of precedence, built-in defaults, a TOML file, UPEDGE_* environment
+// variables and command-line flags, and checks it. The result is a value
+// that main passes down; nothing here is global.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	toml "github.com/knadh/koanf/parsers/toml/v2"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+)
+
+// ExampleSecret is the secret of the example config under configs/. The
+// edge warns loudly when it runs with it.
+const ExampleSecret = "example-secret-change-me"
+
+// EnvPrefix prefixes the environment variables that set keys:
+// UPEDGE_MAX_FILE_SIZE sets max_file_size.
+const EnvPrefix = "UPEDGE_"
+
+// Config is the whole configuration of `upedge serve`. Every key has a
+// koanf tag (its name in the file; the flag is the same with '-' for '_')
+// and its default in Default.
+type Config struct {
+	// Listen is host:port for TCP, or unix:/path for a unix socket.
+	Listen string `koanf:"listen"`
+	// Secret is shared with the XMPP server. SecretFile, when set, is read
+	// instead (trailing newline trimmed), so the secret stays out of the
+	// process list and the config file.
+	Secret     string `koanf:"secret"`
+	SecretFile string `koanf:"secret_file"`
+	// Prefix is the path part of the XMPP server's base URL.
+	Prefix string `koanf:"prefix"`
+	// Store is the directory uploads are kept in.
+	Store string `koanf:"store"`
+	// MaxFileSize is the largest accepted upload, e.g. "100MiB".
+	MaxFileSize ByteSize `koanf:"max_file_size"`
+	// V3Window is how far a v3 timestamp may be from our clock.
+	V3Window time.Duration `koanf:"v3_window"`
+	// ReadTimeout bounds the wait for request headers and every pause in
+	// an upload body.
+	ReadTimeout time.Duration `koanf:"read_timeout"`
+	// WriteTimeout bounds the writing of a whole response; 0 is no limit.
+	WriteTimeout time.Duration `koanf:"write_timeout"`
+	// IdleTimeout closes idle keep-alive connections.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
+	// Fsync is "always" (a 201 survives a power cut) or "never".
+	Fsync string `koanf:"fsync"`
+	// CORSOrigin is sent as Access-Control-Allow-Origin.
+	CORSOrigin string `koanf:"cors_origin"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `koanf:"log_level"`
+}
+
+// Default returns the configuration that applies where nothing else says
+// otherwise. It has no secret: one must be given.
+func Default() Config {
+	return Config{
+		Listen:       "127.0.0.1:5050",
+		Prefix:       "/upload/",
+		Store:        "./data",
+		MaxFileSize:  100 << 20, // Prosody's default limit
+		V3Window:     300 * time.Second,
+		ReadTimeout:  60 * time.Second,
+		WriteTimeout: 0,
+		IdleTimeout:  120 * time.Second,
+		Fsync:        "always",
+		CORSOrigin:   "*",
+		LogLevel:     "info",
+	}
+}
+
+// FlagSet returns the flags of `upedge serve`: --config and one flag per
+// key. Flags left unset do not override the file or the environment.
+func FlagSet(name string) *pflag.FlagSet {
+	d := Default()
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.String("config", "", "TOML config file")
+	fs.String("listen", d.Listen, "listen address: host:port, or unix:/path/to.sock")
+	fs.String("secret", "", "secret shared with the XMPP server (prefer --secret-file)")
+	fs.String("secret-file", "", "file holding the shared secret")
+	fs.String("prefix", d.Prefix, "URL path prefix of upload slots")
+	fs.String("store", d.Store, "directory uploads are kept in")
+	fs.String("max-file-size", d.MaxFileSize.String(), "largest accepted upload (e.g. 100MiB)")
+	fs.Duration("v3-window", d.V3Window, "allowed distance of a v3 timestamp from the server clock")
+	fs.Duration("read-timeout", d.ReadTimeout, "wait for headers and for each pause in an upload body")
+	fs.Duration("write-timeout", d.WriteTimeout, "limit on writing one whole response (0: none)")
+	fs.Duration("idle-timeout", d.IdleTimeout, "close keep-alive connections idle this long")
+	fs.String("fsync", d.Fsync, `"always" or "never": flush uploads to disk before answering 201`)
+	fs.String("cors-origin", d.CORSOrigin, "Access-Control-Allow-Origin value")
+	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
+	return fs
+}
+
+// Load parses args with fs (from FlagSet) and merges, in this order,
+// defaults, the --config file, environ's UPEDGE_* variables and the flags
+// set in args. It then validates the result.
+func Load(fs *pflag.FlagSet, args, environ []string) (*Config, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	k := koanf.New(".")
+	if path, _ := fs.GetString("config"); path != "" {
+		if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
+			return nil, fmt.Errorf("cannot load config file %q: %w", path, err)
+		}
+	}
+	err := k.Load(env.Provider(".", env.Opt{
+		Prefix:      EnvPrefix,
+		EnvironFunc: func() []string { return environ },
+		TransformFunc: func(key, v string) (string, any) {
+			return strings.ToLower(strings.TrimPrefix(key, EnvPrefix)), v
+		},
+	}), nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s* environment: %w", EnvPrefix, err)
+	}
+	err = k.Load(posflag.ProviderWithFlag(fs, ".", nil, func(f *pflag.Flag) (string, any) {
+		if !f.Changed || f.Name == "config" {
+			return "", nil
+		}
+		return strings.ReplaceAll(f.Name, "-", "_"), f.Value.String()
+	}), nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read flags: %w", err)
+	}
+	if err := checkKnownKeys(k.Keys()); err != nil {
+		return nil, err
+	}
+	cfg := Default()
+	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		return nil, fmt.Errorf("cannot parse config: %w", err)
+	}
+	if err := cfg.resolveSecret(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// Keys returns the config keys, in file order.
+func Keys() []string {
+	t := reflect.TypeFor[Config]()
+	keys := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("koanf"); tag != "" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+func checkKnownKeys(got []string) error {
+	known := map[string]bool{}
+	for _, k := range Keys() {
+		known[k] = true
+	}
+	var unknown []string
+	for _, k := range got {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("unknown config key(s): %s (known: %s)", strings.Join(unknown, ", "), strings.Join(Keys(), ", "))
+	}
+	return nil
+}
+
+func (c *Config) resolveSecret() error {
+	if c.SecretFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(c.SecretFile)
+	if err != nil {
+		return fmt.Errorf("secret_file: cannot read %q: %w", c.SecretFile, err)
+	}
+	c.Secret = strings.TrimRight(string(b), "\r\n")
+	return nil
+}
+
+// Validate checks every key and names the first bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if c.Secret == "" {
+		bad("secret", "is empty; set secret, secret_file, --secret or %sSECRET to the XMPP server's secret", EnvPrefix)
+	}
+	if c.Listen == "" {
+		bad("listen", "is empty")
+	} else if !strings.HasPrefix(c.Listen, "unix:") && !strings.Contains(c.Listen, ":") {
+		bad("listen", "%q is neither host:port nor unix:/path", c.Listen)
+	}
+	if c.Store == "" {
+		bad("store", "is empty")
+	}
+	if !strings.HasPrefix(c.Prefix, "/") {
+		bad("prefix", "%q must start with /", c.Prefix)
+	}
+	if c.MaxFileSize <= 0 {
+		bad("max_file_size", "must be positive, got %d", c.MaxFileSize)
+	}
+	if c.V3Window <= 0 {
+		bad("v3_window", "must be positive, got %v", c.V3Window)
+	}
+	if c.ReadTimeout <= 0 {
+		bad("read_timeout", "must be positive, got %v", c.ReadTimeout)
+	}
+	if c.WriteTimeout < 0 {
+		bad("write_timeout", "must not be negative, got %v", c.WriteTimeout)
+	}
+	if c.IdleTimeout <= 0 {
+		bad("idle_timeout", "must be positive, got %v", c.IdleTimeout)
+	}
+	if c.Fsync != "always" && c.Fsync != "never" {
+		bad("fsync", `must be "always" or "never", got %q`, c.Fsync)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+// ByteSize is a size in bytes that reads "100MiB", "1.5GB", "512k" or a
+// plain number.
+type ByteSize int64
+
+var sizeUnits = []struct {
+	suffix string
+	mult   float64
+}{
+	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
+	{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12},
+	{"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"t", 1 << 40},
+	{"b", 1},
+}
+
+// ParseByteSize parses a size as ByteSize documents.
+func ParseByteSize(s string) (ByteSize, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := 1.0
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || f*mult > float64(1<<62) {
+		return 0, fmt.Errorf("cannot parse size %q: want a number with an optional unit (B, KiB, MiB, GiB, KB, MB, GB)", s)
+	}
+	return ByteSize(f * mult), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler for config files,
+// environment and flags.
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	v, err := ParseByteSize(string(text))
+	if err != nil {
+		return err
+	}
+	*b = v
+	return nil
+}
+
+// String formats b with the largest binary unit that divides it.
+func (b ByteSize) String() string {
+	for _, u := range []struct {
+		s string
+		m int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if b != 0 && int64(b)%u.m == 0 {
+			return strconv.FormatInt(int64(b)/u.m, 10) + u.s
+		}
+	}
+	return strconv.FormatInt(int64(b), 10)
+}

@@ -1,0 +1,198 @@
+// Package edge answers XEP-0363 upload slot requests on fasthttp: PUT with
+// a signed token, GET and HEAD downloads, CORS preflights.
+//
+// The edge verifies tokens and paths on the request headers alone, before a
+// byte of body is read (with Expect: 100-continue, before the client sends
+// one), and hands accepted bodies to a backend.Store as a stream. It depends
+// on the store interface only, so that a local directory and upstream
+// origins sit behind the same request path.
+package edge
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/edge/token"
+	"github.com/upedge/upedge/edge/urlpath"
+)
+
+// DefaultMaxFileSize is Prosody's default http_upload_external_file_size_limit.
+const DefaultMaxFileSize = 100 << 20
+
+// Options configure a Handler. The zero value of each field means its
+// documented default.
+type Options struct {
+	Secret      []byte        // shared with the XMPP server; required
+	Prefix      string        // URL path prefix of slots, e.g. "/upload/"; default "/"
+	MaxFileSize int64         // largest accepted Content-Length; default DefaultMaxFileSize
+	V3Window    time.Duration // allowed v3 timestamp skew; default token.DefaultWindow
+	// BodyReadTimeout cuts an upload whose client sends nothing for this
+	// long. Default 60s.
+	BodyReadTimeout time.Duration
+	// CORSOrigin is sent as Access-Control-Allow-Origin; default "*".
+	CORSOrigin string
+	// Logger receives internal errors (never shown to clients); default
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for v3 timestamps; default time.Now.
+	Now func() time.Time
+}
+
+// Handler serves one store. It is safe for concurrent use.
+type Handler struct {
+	store    backend.Store
+	verifier *token.Verifier
+	prefix   string
+	maxSize  int64
+	bodyWait time.Duration
+	cors     corsHeaders
+	log      *slog.Logger
+	scratch  sync.Pool // of *scratch
+}
+
+// scratch is per-request working space, pooled so that routing and token
+// checks allocate nothing.
+type scratch struct {
+	path []byte
+	buf  []byte
+}
+
+// New returns a Handler that keeps uploads in store.
+func New(opts Options, store backend.Store) (*Handler, error) {
+	if len(opts.Secret) == 0 {
+		return nil, errors.New("cannot start the edge: the shared secret is empty")
+	}
+	if store == nil {
+		return nil, errors.New("cannot start the edge: no store")
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.BodyReadTimeout <= 0 {
+		opts.BodyReadTimeout = 60 * time.Second
+	}
+	if opts.CORSOrigin == "" {
+		opts.CORSOrigin = "*"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	h := &Handler{
+		store:    store,
+		verifier: token.NewVerifier(opts.Secret, opts.V3Window, opts.Now),
+		prefix:   urlpath.NormalizePrefix(opts.Prefix),
+		maxSize:  opts.MaxFileSize,
+		bodyWait: opts.BodyReadTimeout,
+		cors:     newCORSHeaders(opts.CORSOrigin),
+		log:      opts.Logger,
+	}
+	h.scratch.New = func() any { return &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)} }
+	return h, nil
+}
+
+// Prefix returns the normalised URL prefix the handler serves.
+func (h *Handler) Prefix() string { return h.prefix }
+
+// ServeHTTP is the fasthttp.RequestHandler of the edge.
+func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
+	h.cors.apply(&ctx.Response.Header)
+	sc := h.scratch.Get().(*scratch)
+	defer h.scratch.Put(sc)
+	m := ctx.Method()
+	switch string(m) {
+	case fasthttp.MethodPut:
+		h.put(ctx, sc)
+	case fasthttp.MethodGet, fasthttp.MethodHead:
+		h.get(ctx, sc)
+	case fasthttp.MethodOptions:
+		h.cors.applyPreflight(&ctx.Response.Header)
+		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allowedMethods)
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+	default:
+		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allowedMethods)
+		h.fail(ctx, fasthttp.StatusMethodNotAllowed)
+	}
+}
+
+// ExpectContinue is the fasthttp ExpectHandler: it answers an
+// "Expect: 100-continue" PUT with its final status instead of 100 Continue
+// when the headers alone doom it, so the client never sends the body.
+func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
+	if !ctx.IsPut() {
+		return fasthttp.StatusContinue
+	}
+	sc := h.scratch.Get().(*scratch)
+	defer h.scratch.Put(sc)
+	_, status := h.checkPut(ctx, sc)
+	if status != 0 {
+		// fasthttp writes the status we return as the whole answer; the
+		// CORS headers must be on it too, or a browser hides it.
+		h.cors.apply(&ctx.Response.Header)
+		return status
+	}
+	return fasthttp.StatusContinue
+}
+
+// fail answers with status and its reason phrase as a short body.
+func (h *Handler) fail(ctx *fasthttp.RequestCtx, status int) {
+	ctx.SetStatusCode(status)
+	ctx.Response.Header.SetContentTypeBytes(textPlain)
+	if !ctx.IsHead() {
+		ctx.Response.AppendBodyString(fasthttp.StatusMessage(status))
+		ctx.Response.AppendBodyString("\n")
+	}
+}
+
+// storeFailed maps a store error to a status; errors the client cannot act
+// on are logged and answered without detail.
+func (h *Handler) storeFailed(ctx *fasthttp.RequestCtx, op, name string, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		h.log.Error("store failed", "op", op, "name", name, "err", err)
+	}
+	h.fail(ctx, status)
+}
+
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, backend.ErrExists):
+		return fasthttp.StatusConflict
+	case errors.Is(err, backend.ErrNotFound):
+		return fasthttp.StatusNotFound
+	case errors.Is(err, backend.ErrBadName):
+		return fasthttp.StatusBadRequest
+	case errors.Is(err, backend.ErrIncomplete):
+		return fasthttp.StatusBadRequest
+	case errors.Is(err, backend.ErrNoSpace):
+		return fasthttp.StatusInsufficientStorage
+	case errors.Is(err, backend.ErrUnavailable):
+		return fasthttp.StatusBadGateway
+	case errors.Is(err, backend.ErrTimeout):
+		return fasthttp.StatusGatewayTimeout
+	}
+	return fasthttp.StatusInternalServerError
+}
+
+// slotPath decodes the request path into sc.path; a non-zero status means
+// the request must be refused with it.
+func (h *Handler) slotPath(ctx *fasthttp.RequestCtx, sc *scratch) int {
+	var err error
+	sc.path, err = urlpath.Relative(sc.path[:0], ctx.URI().PathOriginal(), h.prefix)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, urlpath.ErrOutsidePrefix):
+		return fasthttp.StatusNotFound
+	}
+	return fasthttp.StatusBadRequest
+}
+
+var (
+	textPlain      = []byte("text/plain; charset=utf-8")
+	allowedMethods = []byte("GET, HEAD, PUT, OPTIONS")
+)

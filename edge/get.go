@@ -1,0 +1,349 @@
+package edge
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/upedge/upedge/backend"
+)
+
+var (
+	hdrETag         = []byte("ETag")
+	hdrContentRange = []byte("Content-Range")
+	hdrLastModified = []byte("Last-Modified")
+)
+
+func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
+	if status := h.slotPath(ctx, sc); status != 0 {
+		h.fail(ctx, status)
+		return
+	}
+	rh := &ctx.Request.Header
+	req := backend.GetRequest{Head: ctx.IsHead()}
+	var obj *backend.Object
+	var err error
+	// Absent headers convert to "" without allocating.
+	req.Range = string(rh.Peek(fasthttp.HeaderRange))
+	req.IfRange = string(rh.Peek(fasthttp.HeaderIfRange))
+	req.IfMatch = string(rh.Peek(fasthttp.HeaderIfMatch))
+	req.IfNoneMatch = string(rh.Peek(fasthttp.HeaderIfNoneMatch))
+	req.IfModifiedSince = string(rh.Peek(fasthttp.HeaderIfModifiedSince))
+	req.IfUnmodifiedSince = string(rh.Peek(fasthttp.HeaderIfUnmodifiedSince))
+	obj, err = h.store.Get(context.Context(ctx), string(sc.path), &req)
+	if err != nil {
+		h.storeFailed(ctx, "get", string(sc.path), err)
+		return
+	}
+	if obj.File == nil {
+		h.passOn(ctx, sc, obj)
+		return
+	}
+	h.serveFile(ctx, sc, obj)
+}
+
+// entityHeaders sets what every answer about obj carries, 304 included.
+func (h *Handler) entityHeaders(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
+	rh := &ctx.Response.Header
+	rh.SetBytesKV(hdrCacheControl, valCacheImmutable)
+	if obj.ETag != "" {
+		rh.SetBytesK(hdrETag, obj.ETag)
+	}
+	if !obj.ModTime.IsZero() {
+		sc.buf = fasthttp.AppendHTTPDate(sc.buf[:0], obj.ModTime)
+		rh.SetBytesKV(hdrLastModified, sc.buf)
+	}
+}
+
+// serveFile answers a download of a local file: preconditions in the order
+// of RFC 9110 section 13.2.2, then a single byte range or the whole file,
+// sent with sendfile.
+func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			obj.Close()
+		}
+	}()
+	h.entityHeaders(ctx, sc, obj)
+	rq := &ctx.Request.Header
+	switch checkPreconditions(rq, obj.ETag, obj.ModTime) {
+	case preconditionFailed:
+		h.fail(ctx, fasthttp.StatusPreconditionFailed)
+		return
+	case notModified:
+		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	}
+	rh := &ctx.Response.Header
+	rh.SetContentType(obj.ContentType)
+	rh.SetBytesKV(hdrAcceptRanges, valBytes)
+	sc.buf = applySafe(rh, obj.ContentType, sc.path, sc.buf)
+
+	start, length, status := int64(0), obj.Size, fasthttp.StatusOK
+	if rng := rq.Peek(fasthttp.HeaderRange); len(rng) > 0 && rangeApplies(rq, obj.ETag, obj.ModTime) {
+		s, l, ok, satisfiable := parseRange(rng, obj.Size)
+		switch {
+		case !satisfiable:
+			sc.buf = strconv.AppendInt(append(sc.buf[:0], "bytes */"...), obj.Size, 10)
+			rh.SetBytesKV(hdrContentRange, sc.buf)
+			h.fail(ctx, fasthttp.StatusRequestedRangeNotSatisfiable)
+			return
+		case ok:
+			start, length, status = s, l, fasthttp.StatusPartialContent
+			sc.buf = appendContentRange(sc.buf[:0], s, l, obj.Size)
+			rh.SetBytesKV(hdrContentRange, sc.buf)
+		}
+	}
+	ctx.SetStatusCode(status)
+	if ctx.IsHead() {
+		rh.SetContentLength(int(length))
+		return
+	}
+	if start > 0 {
+		if _, err := obj.File.Seek(start, 0); err != nil {
+			h.storeFailed(ctx, "seek", string(sc.path), err)
+			return
+		}
+	}
+	// fasthttp sends an *os.File body with sendfile, bounded to length,
+	// and closes it once sent.
+	ctx.Response.SetBodyStream(obj.File, int(length))
+	handedOver = true
+}
+
+// passOn relays an answer an upstream origin has already shaped (status,
+// range, validators), adding our own safety and CORS headers.
+func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			obj.Close()
+		}
+	}()
+	rh := &ctx.Response.Header
+	rh.SetBytesKV(hdrCacheControl, valCacheImmutable)
+	if obj.ETag != "" {
+		rh.SetBytesK(hdrETag, obj.ETag)
+	}
+	if obj.LastModified != "" {
+		rh.SetBytesK(hdrLastModified, obj.LastModified)
+	} else if !obj.ModTime.IsZero() {
+		sc.buf = fasthttp.AppendHTTPDate(sc.buf[:0], obj.ModTime)
+		rh.SetBytesKV(hdrLastModified, sc.buf)
+	}
+	status := obj.Status
+	if status == 0 {
+		status = fasthttp.StatusOK
+	}
+	ctx.SetStatusCode(status)
+	if obj.ContentRange != "" {
+		rh.SetBytesK(hdrContentRange, obj.ContentRange)
+	}
+	if status == fasthttp.StatusNotModified {
+		return
+	}
+	if status == fasthttp.StatusOK || status == fasthttp.StatusPartialContent {
+		ct := obj.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		rh.SetContentType(ct)
+		rh.SetBytesKV(hdrAcceptRanges, valBytes)
+		sc.buf = applySafe(rh, ct, sc.path, sc.buf)
+	}
+	if ctx.IsHead() || obj.Body == nil {
+		if obj.ContentLength >= 0 {
+			rh.SetContentLength(int(obj.ContentLength))
+		}
+		return
+	}
+	ctx.Response.SetBodyStream(obj.Body, int(obj.ContentLength))
+	handedOver = true
+}
+
+// appendContentRange appends "bytes START-END/SIZE".
+func appendContentRange(dst []byte, start, length, size int64) []byte {
+	dst = append(dst, "bytes "...)
+	dst = strconv.AppendInt(dst, start, 10)
+	dst = append(dst, '-')
+	dst = strconv.AppendInt(dst, start+length-1, 10)
+	dst = append(dst, '/')
+	return strconv.AppendInt(dst, size, 10)
+}
+
+// parseRange parses a Range header against a representation of size
+// bytes. ok is false when the header is to be ignored (not bytes, several
+// ranges, malformed): the whole file is sent then, as RFC 9110 allows.
+// satisfiable is false when it names a single range that lies wholly
+// outside the file (416).
+func parseRange(h []byte, size int64) (start, length int64, ok, satisfiable bool) {
+	const unit = "bytes="
+	if len(h) < len(unit) || string(h[:len(unit)]) != unit {
+		return 0, 0, false, true
+	}
+	spec := trimSpace(h[len(unit):])
+	dash := -1
+	for i, c := range spec {
+		switch {
+		case c == ',':
+			return 0, 0, false, true // several ranges: send it all
+		case c == '-' && dash < 0:
+			dash = i
+		}
+	}
+	if dash < 0 {
+		return 0, 0, false, true
+	}
+	first, last := trimSpace(spec[:dash]), trimSpace(spec[dash+1:])
+	if len(first) == 0 {
+		// Suffix range: the last n bytes.
+		n, okN := parseDigits(last)
+		if !okN {
+			return 0, 0, false, true
+		}
+		if n == 0 || size == 0 {
+			return 0, 0, false, false
+		}
+		if n > size {
+			n = size
+		}
+		return size - n, n, true, true
+	}
+	s, okS := parseDigits(first)
+	if !okS {
+		return 0, 0, false, true
+	}
+	e := size - 1
+	if len(last) > 0 {
+		var okE bool
+		if e, okE = parseDigits(last); !okE || e < s {
+			return 0, 0, false, true
+		}
+	}
+	if s >= size {
+		return 0, 0, false, false
+	}
+	if e >= size {
+		e = size - 1
+	}
+	return s, e - s + 1, true, true
+}
+
+// parseDigits parses a non-negative decimal of at most 18 digits.
+func parseDigits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// Results of checkPreconditions.
+const (
+	proceed = iota
+	notModified
+	preconditionFailed
+)
+
+// checkPreconditions evaluates If-Match, If-Unmodified-Since,
+// If-None-Match and If-Modified-Since in the order of RFC 9110 13.2.2 for a
+// GET or HEAD of an existing representation.
+func checkPreconditions(rq *fasthttp.RequestHeader, etag string, mod time.Time) int {
+	if im := rq.Peek(fasthttp.HeaderIfMatch); len(im) > 0 {
+		if !etagListMatch(im, etag, true) {
+			return preconditionFailed
+		}
+	} else if ius := rq.Peek(fasthttp.HeaderIfUnmodifiedSince); len(ius) > 0 && !mod.IsZero() {
+		if t, err := fasthttp.ParseHTTPDate(ius); err == nil && mod.Truncate(time.Second).After(t) {
+			return preconditionFailed
+		}
+	}
+	if inm := rq.Peek(fasthttp.HeaderIfNoneMatch); len(inm) > 0 {
+		if etagListMatch(inm, etag, false) {
+			return notModified
+		}
+	} else if ims := rq.Peek(fasthttp.HeaderIfModifiedSince); len(ims) > 0 && !mod.IsZero() {
+		if t, err := fasthttp.ParseHTTPDate(ims); err == nil && !mod.Truncate(time.Second).After(t) {
+			return notModified
+		}
+	}
+	return proceed
+}
+
+// rangeApplies evaluates If-Range: the range is served only if the
+// validator still names the current representation.
+func rangeApplies(rq *fasthttp.RequestHeader, etag string, mod time.Time) bool {
+	ir := trimSpace(rq.Peek(fasthttp.HeaderIfRange))
+	if len(ir) == 0 {
+		return true
+	}
+	if ir[0] == '"' || (len(ir) > 2 && ir[0] == 'W' && ir[1] == '/') {
+		// Strong comparison; a weak tag never matches.
+		return etag != "" && string(ir) == etag
+	}
+	t, err := fasthttp.ParseHTTPDate(ir)
+	return err == nil && !mod.IsZero() && mod.Truncate(time.Second).Equal(t)
+}
+
+// etagListMatch reports whether the If-Match / If-None-Match list matches
+// etag: "*" matches any existing representation; strong comparison refuses
+// weak tags, weak comparison ignores the W/ prefix.
+func etagListMatch(list []byte, etag string, strong bool) bool {
+	list = trimSpace(list)
+	if len(list) == 1 && list[0] == '*' {
+		return true
+	}
+	if etag == "" {
+		return false
+	}
+	for len(list) > 0 {
+		list = trimSpace(list)
+		if len(list) > 0 && list[0] == ',' {
+			list = list[1:]
+			continue
+		}
+		weak := false
+		if len(list) >= 2 && list[0] == 'W' && list[1] == '/' {
+			weak = true
+			list = list[2:]
+		}
+		if len(list) == 0 || list[0] != '"' {
+			return false
+		}
+		end := 1
+		for end < len(list) && list[end] != '"' {
+			end++
+		}
+		if end == len(list) {
+			return false
+		}
+		tag := list[:end+1]
+		list = list[end+1:]
+		if strong && weak {
+			continue
+		}
+		if string(tag) == etag {
+			return true
+		}
+	}
+	return false
+}

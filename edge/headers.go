@@ -1,0 +1,163 @@
+package edge
+
+import (
+	"github.com/valyala/fasthttp"
+)
+
+// corsHeaders are the CORS answers, built once. Browsers (Converse.js,
+// Movim, JSXC) upload from the chat's origin, and hide any answer, errors
+// included, that lacks Access-Control-Allow-Origin.
+type corsHeaders struct {
+	origin []byte
+}
+
+func newCORSHeaders(origin string) corsHeaders {
+	return corsHeaders{origin: []byte(origin)}
+}
+
+var (
+	hdrACAO          = []byte("Access-Control-Allow-Origin")
+	hdrACAM          = []byte("Access-Control-Allow-Methods")
+	hdrACAH          = []byte("Access-Control-Allow-Headers")
+	hdrACEH          = []byte("Access-Control-Expose-Headers")
+	hdrACMA          = []byte("Access-Control-Max-Age")
+	corsAllowHeaders = []byte("Content-Type, Content-Length, X-Uploader, X-Timestamp, Range, If-Range, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since")
+	corsExpose       = []byte("Content-Length, Content-Range, Content-Disposition, ETag, Last-Modified, Accept-Ranges")
+	corsMaxAge       = []byte("86400")
+)
+
+func (c *corsHeaders) apply(h *fasthttp.ResponseHeader) {
+	h.SetBytesKV(hdrACAO, c.origin)
+	h.SetBytesKV(hdrACEH, corsExpose)
+}
+
+func (c *corsHeaders) applyPreflight(h *fasthttp.ResponseHeader) {
+	h.SetBytesKV(hdrACAM, allowedMethods)
+	h.SetBytesKV(hdrACAH, corsAllowHeaders)
+	h.SetBytesKV(hdrACMA, corsMaxAge)
+}
+
+var (
+	hdrNosniff        = []byte("X-Content-Type-Options")
+	valNosniff        = []byte("nosniff")
+	hdrCSP            = []byte("Content-Security-Policy")
+	valCSP            = []byte("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox")
+	hdrCacheControl   = []byte("Cache-Control")
+	valCacheImmutable = []byte("public, max-age=31536000, immutable")
+	hdrAcceptRanges   = []byte("Accept-Ranges")
+	valBytes          = []byte("bytes")
+	hdrDisposition    = []byte("Content-Disposition")
+	valAttachment     = []byte("attachment")
+	valInline         = []byte("inline")
+	hdrReferrerPolicy = []byte("Referrer-Policy")
+	valNoReferrer     = []byte("no-referrer")
+)
+
+// applySafe sets the headers that keep uploaded content from running as
+// part of our origin: nosniff, a sandboxing CSP, and attachment for
+// anything a browser would otherwise render as active content.
+// buf is scratch space; the grown buffer is returned for reuse.
+func applySafe(h *fasthttp.ResponseHeader, contentType string, name, buf []byte) []byte {
+	h.SetBytesKV(hdrNosniff, valNosniff)
+	h.SetBytesKV(hdrCSP, valCSP)
+	h.SetBytesKV(hdrReferrerPolicy, valNoReferrer)
+	disp := valAttachment
+	if inlineSafe(contentType) {
+		disp = valInline
+	}
+	buf = appendDisposition(buf[:0], disp, name)
+	h.SetBytesKV(hdrDisposition, buf)
+	return buf
+}
+
+// appendDisposition appends `disp; filename*=UTF-8”NAME` (RFC 6266, RFC
+// 8187) for the last segment of name to dst.
+func appendDisposition(dst, disp, name []byte) []byte {
+	dst = append(dst, disp...)
+	base := name
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '/' {
+			base = name[i+1:]
+			break
+		}
+	}
+	if len(base) == 0 {
+		return dst
+	}
+	dst = append(dst, "; filename*=UTF-8''"...)
+	const hexd = "0123456789ABCDEF"
+	for _, c := range base {
+		if isAttrChar(c) {
+			dst = append(dst, c)
+		} else {
+			dst = append(dst, '%', hexd[c>>4], hexd[c&15])
+		}
+	}
+	return dst
+}
+
+// isAttrChar reports whether c may stand unescaped in an RFC 8187 value.
+func isAttrChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '&', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// inlineSafe reports whether a browser may show contentType inline: media
+// and plain text, but not SVG, which is a document that runs scripts.
+func inlineSafe(contentType string) bool {
+	mt := mediaType(contentType)
+	switch {
+	case hasPrefixFold(mt, "image/"):
+		return !equalFold(mt, "image/svg+xml")
+	case hasPrefixFold(mt, "video/"), hasPrefixFold(mt, "audio/"):
+		return true
+	}
+	return equalFold(mt, "text/plain")
+}
+
+// mediaType returns contentType up to its parameters, trimmed.
+func mediaType(ct string) string {
+	for i := 0; i < len(ct); i++ {
+		if ct[i] == ';' {
+			ct = ct[:i]
+			break
+		}
+	}
+	for len(ct) > 0 && (ct[len(ct)-1] == ' ' || ct[len(ct)-1] == '\t') {
+		ct = ct[:len(ct)-1]
+	}
+	for len(ct) > 0 && (ct[0] == ' ' || ct[0] == '\t') {
+		ct = ct[1:]
+	}
+	return ct
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && equalFold(s[:len(prefix)], prefix)
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
