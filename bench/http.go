@@ -79,6 +79,7 @@ func (w *httpWorker) put(r *run, i int, body []byte, keep func(getURL string)) {
 		req.Header.SetContentType(t.ContentType)
 	}
 	req.SetBodyRaw(body)
+	w.resetResp()
 	start := time.Now()
 	err := w.hc.DoDeadline(req, &w.resp, r.requestDeadline())
 	var status int
@@ -108,6 +109,7 @@ func (w *httpWorker) get(r *run, i int, url string, head bool, want int64) {
 		req.Header.SetMethod(fasthttp.MethodGet)
 	}
 	req.SetRequestURI(url)
+	w.resetResp()
 	start := time.Now()
 	err := w.hc.DoDeadline(req, &w.resp, r.requestDeadline())
 	var status int
@@ -125,6 +127,14 @@ func (w *httpWorker) get(r *run, i int, url string, head bool, want int64) {
 		}
 	}
 	r.record(i, start, status, n, err)
+}
+
+// resetResp readies the response for the next request: fasthttp's client
+// sets SkipBody for a HEAD and leaves it set, which would make the next GET
+// leave its body on the connection.
+func (w *httpWorker) resetResp() {
+	w.resp.Reset()
+	w.resp.SkipBody = false
 }
 
 // drain reads the response body and returns its length; a streamed body

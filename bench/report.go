@@ -135,8 +135,11 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 			if a == nil || c == nil {
 				continue
 			}
-			av, unit, _ := a.Headline()
+			av, unit, higher := a.Headline()
 			cv, _, _ := c.Headline()
+			if !higher {
+				unit += " (lower is better)"
+			}
 			fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %s |\n", sc, unit, av, cv, ratio(av, cv))
 		}
 		b.WriteString("\n")

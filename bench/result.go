@@ -20,6 +20,8 @@ type Result struct {
 	Target   string  `json:"target"`
 	Conns    int     `json:"conns"`
 	Size     int64   `json:"size"`
+	Count    int64   `json:"count,omitempty"` // the operations asked for; 0: ran for the duration
+	Bound    float64 `json:"bound_s"`         // the duration bound
 	Elapsed  float64 `json:"elapsed_s"`
 	// Requests were answered with a final status; OK of them with the
 	// status the scenario wants (2xx for PUT, 200 for GET/HEAD, 4xx for
@@ -58,13 +60,15 @@ type Result struct {
 func (r *Result) notes() {
 	if r.Elapsed > 0 && r.ClientCPU >= 0.9*r.Elapsed*float64(runtime.NumCPU()) {
 		r.Notes = append(r.Notes, fmt.Sprintf("client used %.1f of %d CPUs: the figure measures the client", r.ClientCPU/r.Elapsed, runtime.NumCPU()))
-	} else if r.Server != nil && r.ClientCPU > r.Server.CPUSeconds {
+	} else if r.Server != nil && r.ClientCPU > r.Server.CPUSeconds && r.ClientCPU > 0.5*r.Elapsed {
 		r.Notes = append(r.Notes, fmt.Sprintf("client used more CPU (%.2f s) than the server (%.2f s): the client may be the limit", r.ClientCPU, r.Server.CPUSeconds))
 	}
 	if r.Continues > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("server answered 100 Continue %d times: it wanted the body of a bad upload (not sent)", r.Continues))
 	}
-	if r.Cut > 0 {
+	// Requests in flight when a timed scenario ends are cut by design;
+	// in a counted one they mean the bound came first.
+	if r.Cut > 0 && r.Count > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d requests in flight at the duration bound were cut off", r.Cut))
 	}
 	if r.Errors > 0 {

@@ -238,6 +238,8 @@ func (r *run) result(elapsed time.Duration, cpu float64) *Result {
 		Target:          r.t.Name,
 		Conns:           r.sc.Conns,
 		Size:            r.sc.Size,
+		Count:           r.sc.Count,
+		Bound:           r.sc.Duration.Seconds(),
 		Elapsed:         elapsed.Seconds(),
 		Requests:        r.answered.Load(),
 		OK:              r.okN.Load(),

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/upedge/upedge/bench"
 )
 
 func main() {
@@ -24,6 +26,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], os.Environ(), stdout, stderr)
 	case "sign":
 		return sign(args[1:], stdout, stderr)
+	case "bench":
+		return bench.Main(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
