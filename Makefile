@@ -36,3 +36,10 @@ vet:
 
 clean:
 	rm -rf bin
+
+# --- bench-peers (issue 4): upedge against nginx on loopback, written to
+# bench/RESULTS.md, bench/results.json and bench/results.html. About 3
+# minutes; not part of `make test` (the harness's own tests are).
+.PHONY: bench-peers
+bench-peers:
+	scripts/bench-peers.sh
