@@ -207,6 +207,12 @@ func TestGetAndMixedCounts(t *testing.T) {
 	if n := len(srv.stored()); n != 4 {
 		t.Errorf("seeded %d files; want 4", n)
 	}
+	// Large files take the splice path.
+	res = runScenario(t, tg, Scenario{Name: GetLarge, Conns: 2, Count: 6, Size: 3 << 20, Files: 2})
+	wantStatuses(t, res, map[string]int64{"200": 6})
+	if res.Bytes != 6*3<<20 || res.Errors != 0 {
+		t.Errorf("get-large: bytes %d errors %d %v; want %d 0", res.Bytes, res.Errors, res.ErrorKinds, 6*3<<20)
+	}
 	srv.gets.Store(0)
 	res = runScenario(t, tg, Scenario{Name: Mixed, Conns: 2, Count: 10, Size: 3000, Files: 3})
 	// Ten operations, each a HEAD and a GET; HEAD moves no bytes.

@@ -36,6 +36,7 @@ func TestAgainstEdge(t *testing.T) {
 		for _, sc := range []Scenario{
 			{Name: PutSmall, Conns: 4, Count: 40, Size: 4096},
 			{Name: GetSmall, Conns: 4, Count: 40, Size: 4096, Files: 5},
+			{Name: GetLarge, Conns: 2, Count: 6, Size: 1 << 20, Files: 1},
 			{Name: Mixed, Conns: 2, Count: 10, Size: 20000, Files: 2},
 			{Name: Reject, Conns: 2, Count: 10, Size: 1 << 30},
 			{Name: Slow, Conns: 3, Size: 100, Rate: 1 << 20, Duration: time.Minute},

@@ -225,11 +225,26 @@ func runGet(ctx context.Context, t *Target, sc Scenario, opt Options, mixed bool
 		return nil, err
 	}
 	ws := newHTTPWorkers(hc, sc.Conns)
+	var gs []*spliceGetter
+	if !mixed && sc.Size >= spliceMin && !t.tls {
+		for range sc.Conns {
+			g, err := newSpliceGetter(t)
+			if err != nil {
+				return nil, fmt.Errorf("cannot run %s: %w", sc.Name, err)
+			}
+			defer g.close()
+			gs = append(gs, g)
+		}
+	}
 	r := newRun(ctx, t, sc, func(s int) bool { return s == fasthttp.StatusOK })
 	var next atomic.Uint64
 	return r.measure(opt, func() {
 		r.workers(sc.Conns, func(i int) {
 			u := urls[(next.Add(1)-1)%uint64(len(urls))]
+			if gs != nil {
+				gs[i].get(r, i, u, sc.Size)
+				return
+			}
 			if mixed {
 				// Conversations asks HEAD first to decide on the
 				// download, then GETs the file.
