@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -118,6 +119,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "write the results as JSON on stdout instead of the table")
 	mdFile := fs.String("md", "", "also write the results as Markdown tables to `FILE`")
 	htmlFile := fs.String("html", "", "also write an HTML report with charts to `FILE`")
+	syncFirst := fs.Bool("sync", false, "flush the machine's dirty pages (sync) before each scenario and target, when the servers write to this machine's disks")
 	per := map[string]*scenarioFlags{}
 	for _, name := range ScenarioNames {
 		f := &scenarioFlags{}
@@ -250,6 +252,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		for _, t := range targets {
 			if ctx.Err() != nil {
 				break
+			}
+			if *syncFirst {
+				// Uploads of one run leave gigabytes of dirty pages;
+				// the kernel's writeback of them would throttle the
+				// writes of whichever server comes next.
+				syscall.Sync()
 			}
 			res, err := Run(ctx, t, sc, opt)
 			if err != nil {

@@ -56,7 +56,7 @@ nginx_pid=$(cat "$work/nginx/nginx.pid")
 cmd=(bin/upedge bench
 	--base "http://127.0.0.1:$UPEDGE_PORT/upload/" --secret "$SECRET" --base-name upedge --server-pid "$upedge_pid"
 	--vs "http://127.0.0.1:$NGINX_PORT/" --vs-name nginx --vs-pid "$nginx_pid"
-	--duration "$DURATION" --put-1m-count 3000
+	--duration "$DURATION" --put-1m-count 3000 --sync
 	${BENCH_ARGS:-}
 	--json --md "$OUT/results.md" --html "$OUT/results.html")
 echo "${cmd[*]}"
