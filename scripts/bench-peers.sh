@@ -108,6 +108,14 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 	echo
 	cat "$OUT/results.md"
 } >"$OUT/RESULTS.md"
+# The README shows the comparison table between its markers.
+if [ "$OUT" = bench ] && grep -q '<!-- bench-peers:begin' README.md; then
+	awk -v table="$(sed -n '/^| scenario | figure |/,/^$/p' "$OUT/results.md" | sed '/^$/d')" '
+		/<!-- bench-peers:begin/ { print; print table; skip = 1; next }
+		/<!-- bench-peers:end/ { skip = 0 }
+		!skip { print }' README.md >README.md.new && mv README.md.new README.md
+	echo "updated the table in README.md"
+fi
 echo "wrote $OUT/RESULTS.md, $OUT/results.md, $OUT/results.json, $OUT/results.html"
 cat "$OUT/results.md"
 exit $status
