@@ -94,7 +94,9 @@ func (r *run) take() bool {
 // done is the work done so far, in the unit given to Options.Progress.
 func (r *run) done() int64 {
 	if r.sc.Count > 0 {
-		return r.answered.Load() + r.errs.Load() + r.cut.Load()
+		// Operations handed out, not requests answered: a mixed
+		// operation is two requests.
+		return min(r.issued.Load(), r.sc.Count)
 	}
 	return int64(time.Since(r.start) / time.Millisecond)
 }
