@@ -37,7 +37,9 @@ func startProcess(t *testing.T, name, logPath string, env []string, argv ...stri
 	cmd.Env = env
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the test binary dies without running its cleanups (a
+	// -timeout panic, a kill), the kernel still takes the server down.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		t.Fatalf("cannot start %s (%s): %v", name, argv[0], err)
