@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -37,9 +38,11 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
 	}
 	rh := &ctx.Request.Header
 	size := int64(rh.ContentLength())
-	if size < 0 {
-		// -1: chunked, -2: no length at all. The token signs the
-		// length, so there is nothing to check it against.
+	// -1 is chunked, -2 no length; fasthttp turns -2 into 0 once it has
+	// looked at the body, so the raw headers tell whether a length was
+	// sent. The token signs the length: without one there is nothing to
+	// check it against.
+	if size < 0 || (size == 0 && !hasContentLength(rh.RawHeaders())) {
 		return 0, fasthttp.StatusLengthRequired
 	}
 	if size > h.maxSize {
@@ -65,6 +68,37 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
 		return 0, fasthttp.StatusForbidden
 	}
 	return size, 0
+}
+
+// hasContentLength reports whether raw request headers carry a
+// Content-Length field.
+func hasContentLength(raw []byte) bool {
+	const name = "content-length:"
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if len(line) >= len(name) && asciiEqualFold(line[:len(name)], name) {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiEqualFold(b []byte, lower string) bool {
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // pickToken returns the highest token version present and its value. A

@@ -274,7 +274,7 @@ func (s *Store) link(f *os.File, fn string) error {
 func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*backend.Object, error) {
 	fn, err := s.filename(name)
 	if err != nil {
-		return nil, backend.ErrNotFound
+		return nil, err
 	}
 	f, err := os.OpenFile(fn, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {

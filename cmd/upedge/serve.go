@@ -63,6 +63,7 @@ func runServer(cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 		ReadTimeout:  cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout,
 		IdleTimeout:  cfg.IdleTimeout,
+		Logger:       log,
 	})
 	ln, err := listen(cfg.Listen)
 	if err != nil {
