@@ -116,10 +116,11 @@ func edgeEnv() []string {
 }
 
 // startEdge runs `upedge serve` on a free loopback port and returns its
-// base URL including the prefix (http://127.0.0.1:PORT/upload/).
-func startEdge(t *testing.T, bin, dir string) string {
+// base URL including the prefix (http://127.0.0.1:PORT/upload/) and its
+// store directory.
+func startEdge(t *testing.T, bin, dir string) (baseURL, store string) {
 	t.Helper()
-	store := filepath.Join(dir, "store")
+	store = filepath.Join(dir, "store")
 	if err := os.MkdirAll(store, 0o755); err != nil {
 		t.Fatalf("cannot create the edge store: %v", err)
 	}
@@ -132,7 +133,7 @@ func startEdge(t *testing.T, bin, dir string) string {
 		"--prefix", edgePrefix,
 		"--max-file-size", fmt.Sprint(maxFileSize))
 	waitForPort(t, p, addr, 30*time.Second)
-	return "http://" + addr + edgePrefix
+	return "http://" + addr + edgePrefix, store
 }
 
 // makeCert writes a throwaway self-signed certificate for localhost and

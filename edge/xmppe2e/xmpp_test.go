@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -44,7 +45,7 @@ func TestXMPPServersAndClients(t *testing.T) {
 	began := time.Now()
 	root := t.TempDir()
 	bin := buildEdge(t, root)
-	baseURL := startEdge(t, bin, root)
+	baseURL, store := startEdge(t, bin, root)
 	certPath, keyPath := makeCert(t, root)
 	filesDir := filepath.Join(root, "files")
 	if err := os.Mkdir(filesDir, 0o755); err != nil {
@@ -105,9 +106,9 @@ func TestXMPPServersAndClients(t *testing.T) {
 						}
 						t.Logf("uploaded %d bytes in %s; GET URL %s", f.size, r.took.Round(time.Millisecond), getURL)
 						checkSlotName(t, srv, u, getURL, filepath.Base(f.path))
-						checkDownload(t, getURL, f)
+						served := checkDownload(t, getURL, f)
 						if !t.Failed() {
-							r.outcome = "ok"
+							r.outcome = "ok (" + served + ")"
 						}
 					})
 				}
@@ -122,14 +123,14 @@ func TestXMPPServersAndClients(t *testing.T) {
 					results = append(results, result{server: srv.name, client: "slixmpp slot, Go PUT", file: "N+1/N-1/cut",
 						size: mismatchSize, took: time.Since(start), outcome: outcome})
 				}()
-				checkSizeMismatch(t, srv)
+				checkSizeMismatch(t, srv, store)
 			})
 		})
 	}
 
 	var sum strings.Builder
 	fmt.Fprintf(&sum, "suite wall time %s (build, setup and all servers)\n", time.Since(began).Round(time.Millisecond))
-	fmt.Fprintf(&sum, "%-11s %-22s %-18s %9s %8s  %s\n", "server", "client", "file", "bytes", "upload", "result")
+	fmt.Fprintf(&sum, "%-11s %-22s %-18s %9s %8s  %s\n", "server", "client", "file", "bytes", "upload", "result (as served)")
 	for _, r := range results {
 		fmt.Fprintf(&sum, "%-11s %-22s %-18s %9d %8s  %s\n", r.server, r.client, r.file, r.size, r.took.Round(time.Millisecond), r.outcome)
 	}
@@ -166,8 +167,10 @@ func checkSlotName(t *testing.T, srv xmppServer, u uploader, getURL, name string
 	}
 }
 
-// checkDownload fetches getURL with HEAD and GET and compares with f.
-func checkDownload(t *testing.T, getURL string, f testFile) {
+// checkDownload fetches getURL with HEAD and GET and compares with f. It
+// returns how the edge served it (Content-Type, and whether as attachment)
+// for the summary.
+func checkDownload(t *testing.T, getURL string, f testFile) (served string) {
 	t.Helper()
 	head, _ := fetch(t, http.MethodHead, getURL, false)
 	get, sum := fetch(t, http.MethodGet, getURL, true)
@@ -193,6 +196,11 @@ func checkDownload(t *testing.T, getURL string, f testFile) {
 	if sum.n != f.size || sum.sum != f.sum {
 		t.Errorf("GET body: %d bytes, sha256 %x; want %d bytes, sha256 %x", sum.n, sum.sum, f.size, f.sum)
 	}
+	served = get.Header.Get("Content-Type")
+	if strings.HasPrefix(get.Header.Get("Content-Disposition"), "attachment") {
+		served += ", attachment"
+	}
+	return served
 }
 
 type bodySum struct {
@@ -230,8 +238,9 @@ const mismatchSize = 4096
 // token does not match), for v2 a different Content-Type, and N declared
 // but only N-1 sent before the connection is cut. None may leave a file;
 // the slot must still take the right upload afterwards, exactly once.
-func checkSizeMismatch(t *testing.T, srv xmppServer) {
+func checkSizeMismatch(t *testing.T, srv xmppServer, store string) {
 	const ct = "application/octet-stream"
+	before := countFiles(t, store)
 	s, err := requestSlot(srv, "mismatch.bin", mismatchSize, ct)
 	if err != nil {
 		t.Fatalf("cannot get a slot from %s: %v", srv.name, err)
@@ -266,6 +275,10 @@ func checkSizeMismatch(t *testing.T, srv xmppServer) {
 	status := cutPut(t, s.Put, body[:mismatchSize-1], mismatchSize, ct)
 	t.Logf("PUT declaring %d bytes, cut after %d: %s", mismatchSize, mismatchSize-1, status)
 	assertNoFile("a cut PUT")
+	// Not even a temporary or a half-written file may stay behind.
+	if after := countFiles(t, store); after != before {
+		t.Errorf("the refused and cut PUTs changed the store: %d files before, %d after", before, after)
+	}
 
 	if code := put(t, s.Put, body[:mismatchSize], ct); code != http.StatusCreated {
 		t.Fatalf("the right PUT to the same slot: got %d; want 201", code)
@@ -274,6 +287,26 @@ func checkSizeMismatch(t *testing.T, srv xmppServer) {
 		t.Errorf("a second PUT to a used slot: got %d; want 409", code)
 	}
 	checkDownload(t, s.Get, testFile{label: "mismatch", size: mismatchSize, sum: sha256.Sum256(body[:mismatchSize])})
+}
+
+// countFiles counts everything but directories below the edge's store,
+// its own temporaries included.
+func countFiles(t *testing.T, root string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("cannot walk the edge store %q: %v", root, err)
+	}
+	return n
 }
 
 // put uploads body with an honest Content-Length and returns the status.
