@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,6 +57,10 @@ modules:
 `, q(pemPath), c2sPort, q(base), q(sharedSecret), maxFileSize, q(filepath.Join(dir, "docroot")))
 }
 
+// ejabberdUnsafe is what ejabberd 23.01 replaces by "_" in slot file names
+// (mod_http_upload's replace_special_chars: [^\p{Xan}_.-]).
+var ejabberdUnsafe = regexp.MustCompile(`[^\p{L}\p{N}_.-]`)
+
 // startEjabberd runs ejabberd with mod_http_upload handing out slots on the
 // edge. It starts erl directly (as ejabberdctl would, without its su to the
 // ejabberd user) with a private epmd on a free port, so no Erlang port mapper
@@ -105,6 +110,7 @@ func startEjabberd(t *testing.T, dir, baseURL, certPath, keyPath string, ts tool
 	srv := xmppServer{
 		name: "ejabberd", c2s: loopback(port), jid: "alice@localhost", password: "alice pass",
 		tokenParam: "v", refusesEmpty: true, logPath: filepath.Join(dir, "ejabberd.log"),
+		slotName: func(name string) string { return ejabberdUnsafe.ReplaceAllString(name, "_") },
 	}
 	p := startProcess(t, srv.name, filepath.Join(dir, "erl.out"), env,
 		"erl", "-sname", node, "-setcookie", cookie, "-noinput",

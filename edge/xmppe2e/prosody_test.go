@@ -22,7 +22,10 @@ type xmppServer struct {
 	// refusesEmpty: the server answers a slot request for 0 bytes with an
 	// error, so empty files never reach the edge.
 	refusesEmpty bool
-	logPath      string
+	// slotName is what the server makes of a file name in its slot URLs;
+	// nil means it keeps the name as the client sent it.
+	slotName func(string) string
+	logPath  string
 }
 
 // prosodyConfig is the whole Prosody configuration the tests run with. The
