@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/edge/internal/ascii"
 	"github.com/upedge/upedge/edge/token"
 )
 
@@ -81,24 +82,11 @@ func hasContentLength(raw []byte) bool {
 		} else {
 			raw = nil
 		}
-		if len(line) >= len(name) && asciiEqualFold(line[:len(name)], name) {
+		if len(line) >= len(name) && ascii.EqualFold(line[:len(name)], name) {
 			return true
 		}
 	}
 	return false
-}
-
-func asciiEqualFold(b []byte, lower string) bool {
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // pickToken returns the highest token version present and its value. A
