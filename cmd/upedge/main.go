@@ -43,6 +43,7 @@ func usage(w io.Writer) {
                [--prefix /upload/] [--max-file-size 100MiB] ...   run the edge
   upedge sign  --secret S [--version v1|v2|token|v3] [--base URL] [--type T]
                [--uploader U] PATH SIZE                           print a PUT and a GET URL
+  upedge bench --base URL --secret S [--vs URL] [--scenarios ...]  load a server (and a peer)
 Run 'upedge COMMAND --help' for a command's flags.
 `)
 }
