@@ -53,6 +53,7 @@ type Handler struct {
 	cors     corsHeaders
 	log      *slog.Logger
 	scratch  sync.Pool // of *scratch
+	lingers  sync.Pool // of *lingering
 }
 
 // scratch is per-request working space, pooled so that routing and token
@@ -91,6 +92,7 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 		cors:     newCORSHeaders(opts.CORSOrigin),
 		log:      opts.Logger,
 	}
+	h.lingers.New = h.newLingering
 	h.scratch.New = func() any { return &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)} }
 	return h, nil
 }

@@ -28,6 +28,7 @@ func TestProtocol(t *testing.T) {
 			t.Run("length required", func(t *testing.T) { testLengthRequired(t, b) })
 			t.Run("cut upload", func(t *testing.T) { testCutUpload(t, b) })
 			t.Run("longer body", func(t *testing.T) { testLongerBody(t, b) })
+			t.Run("large refused body", func(t *testing.T) { testLargeRefusedBody(t, b) })
 			t.Run("bad paths", func(t *testing.T) { testBadPaths(t, b) })
 			t.Run("methods", func(t *testing.T) { testMethods(t, b) })
 			t.Run("expect continue", func(t *testing.T) { testExpectContinue(t, b) })
@@ -471,6 +472,23 @@ func testLargeRoundTrip(t *testing.T, b testBackend) {
 	resp, got := e.do(http.MethodGet, get, nil, nil)
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, body) {
 		t.Fatalf("GET 64 MiB: got %d, %d bytes, equal=%v", resp.StatusCode, len(got), bytes.Equal(got, body))
+	}
+}
+
+// testLargeRefusedBody: a client that sends a large body without Expect
+// still reads the refusal (lingering close), rather than a reset.
+func testLargeRefusedBody(t *testing.T, b testBackend) {
+	e := startEdge(t, b)
+	body := make([]byte, 8<<20)
+	for i := 0; i < 5; i++ {
+		put, _ := e.sign(token.V1, e.slotName("big.bin"), int64(len(body)), "")
+		bad := put[:len(put)-4] + "0000"
+		if code := e.put(bad, body, ""); code != http.StatusForbidden {
+			t.Fatalf("attempt %d: got %d; want 403", i, code)
+		}
+	}
+	if files := storeFiles(t, e.dir); len(files) != 0 {
+		t.Fatalf("refused uploads left files: %v", files)
 	}
 }
 

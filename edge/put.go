@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/edge/internal/ascii"
 	"github.com/upedge/upedge/edge/token"
 )
 
@@ -81,24 +82,11 @@ func hasContentLength(raw []byte) bool {
 		} else {
 			raw = nil
 		}
-		if len(line) >= len(name) && asciiEqualFold(line[:len(name)], name) {
+		if len(line) >= len(name) && ascii.EqualFold(line[:len(name)], name) {
 			return true
 		}
 	}
 	return false
-}
-
-func asciiEqualFold(b []byte, lower string) bool {
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // pickToken returns the highest token version present and its value. A
@@ -126,8 +114,7 @@ func pickToken(args *fasthttp.Args) (token.Version, []byte) {
 func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	size, status := h.checkPut(ctx, sc)
 	if status != 0 {
-		h.refuseBody(ctx)
-		h.fail(ctx, status)
+		h.refuse(ctx, status)
 		return
 	}
 	name := string(sc.path)
@@ -136,13 +123,12 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	sctx := context.Context(ctx)
 	exists, err := h.store.Exists(sctx, name)
 	if err != nil {
-		h.refuseBody(ctx)
 		h.storeFailed(ctx, "exists", name, err)
+		h.refuse(ctx, ctx.Response.StatusCode())
 		return
 	}
 	if exists {
-		h.refuseBody(ctx)
-		h.fail(ctx, fasthttp.StatusConflict)
+		h.refuse(ctx, fasthttp.StatusConflict)
 		return
 	}
 	ct := string(ctx.Request.Header.ContentType())
@@ -166,12 +152,75 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 }
 
-// refuseBody makes sure that the body of a refused upload is not read:
-// fasthttp would drain a large one to keep the connection, so the
-// connection is closed instead unless there is no body to speak of.
-func (h *Handler) refuseBody(ctx *fasthttp.RequestCtx) {
-	if ctx.Request.Header.ContentLength() != 0 {
-		ctx.SetConnectionClose()
+// maxDrain is what fasthttp reads and discards of an unread request body
+// to keep the connection (its maxUnreadStreamBodySize); past it, the
+// connection must go.
+const maxDrain = 256 << 10
+
+// Lingering close of a refused upload's connection, as nginx's
+// lingering_close: read and drop what the client is still sending, for at
+// most lingerTime and while it pauses no longer than lingerPause.
+const (
+	lingerTime  = 30 * time.Second
+	lingerPause = 5 * time.Second
+)
+
+// refuse answers a PUT with status without reading its body. A small
+// body fasthttp drains afterwards, keeping the connection. A large one is
+// not read into anything: the connection is hijacked, the answer (with
+// Connection: close) written on it, and what the client still sends is
+// dropped until it stops, as nginx's lingering_close does. Closing at once
+// would make the kernel answer the unread bytes with a reset, which
+// destroys our answer in the client's buffers before it reads it: the
+// client would report "connection reset", not 413.
+func (h *Handler) refuse(ctx *fasthttp.RequestCtx, status int) {
+	h.fail(ctx, status)
+	if cl := ctx.Request.Header.ContentLength(); cl >= 0 && cl <= maxDrain {
+		return
+	}
+	l := h.lingers.Get().(*lingering)
+	ctx.Response.Header.SetConnectionClose()
+	ctx.Response.Header.SetContentLength(len(ctx.Response.Body()))
+	l.answer = ctx.Response.Header.AppendBytes(l.answer[:0])
+	l.answer = append(l.answer, ctx.Response.Body()...)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(l.run)
+}
+
+// lingering is the state of one lingering close, pooled.
+type lingering struct {
+	h      *Handler
+	answer []byte // the serialised response
+	buf    []byte // what the client still sends is read into it and dropped
+	run    fasthttp.HijackHandler
+}
+
+func (h *Handler) newLingering() any {
+	l := &lingering{h: h, buf: make([]byte, 16<<10)}
+	// Made once: a method value per request would allocate.
+	l.run = l.closeConn
+	return l
+}
+
+func (l *lingering) closeConn(c net.Conn) {
+	defer l.h.lingers.Put(l)
+	defer c.Close()
+	_ = c.SetWriteDeadline(time.Now().Add(lingerPause))
+	if _, err := c.Write(l.answer); err != nil {
+		return
+	}
+	end := time.Now().Add(lingerTime)
+	for {
+		deadline := time.Now().Add(lingerPause)
+		if deadline.After(end) {
+			deadline = end
+		}
+		if c.SetReadDeadline(deadline) != nil {
+			return
+		}
+		if _, err := c.Read(l.buf); err != nil {
+			return
+		}
 	}
 }
 
