@@ -3,24 +3,21 @@
 // 127.0.0.1 with its data in a test's temporary directory, stopped when
 // the test ends.
 //
-// A missing nginx is installed from Debian's packages when running as
-// root or with CI=true; a missing versitygw is built by
-// scripts/versitygw.sh (about 2 minutes) only with CI=true or
-// UPEDGE_BUILD_VERSITYGW=1. Otherwise the test is skipped with a message;
-// with CI=true nothing is ever skipped.
+// Both are run by the project's scripts: scripts/nginx.sh installs a
+// missing nginx from Debian's packages (as root), scripts/versitygw.sh
+// builds a missing versitygw (about 2 minutes), the latter only with
+// CI=true or UPEDGE_BUILD_VERSITYGW=1. Otherwise a test that needs a
+// missing one is skipped with a message; with CI=true nothing is skipped.
 package origintest
 
 import (
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/upedge/upedge/backend/origin"
 )
@@ -84,128 +81,42 @@ func FreePort(t testing.TB) int {
 	return port
 }
 
-// waitPort waits until something accepts on addr, or the process is gone.
-func waitPort(t testing.TB, addr string, exited <-chan struct{}, logFile string) {
-	t.Helper()
-	for i := 0; i < 200; i++ {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logFile)
-			t.Fatalf("server for %s exited at start; log:\n%s", addr, log)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	log, _ := os.ReadFile(logFile)
-	t.Fatalf("server did not listen on %s in 10 s; log:\n%s", addr, log)
-}
-
-func nginxBinary(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/nginx", "/sbin/nginx"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if !inCI() && os.Geteuid() != 0 {
-		t.Skip("nginx is not installed and we are not root (set CI=true or install nginx-light)")
-	}
-	// TODO(lead): fold into scripts/nginx.sh (issue 4) once it exists.
-	cmd := exec.Command("sh", "-c", "command -v apt-get >/dev/null && (apt-get install -y nginx-light || (apt-get update && apt-get install -y nginx-light))")
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("cannot install nginx-light: %v\n%s", err, out)
-	}
-	return "/usr/sbin/nginx"
-}
-
-// StartNginx starts nginx serving WebDAV PUT below /uploads/ with the
+// StartNginx starts nginx with scripts/nginx.sh (which installs it when
+// missing, as root) and serves WebDAV PUT below /uploads/ with the
 // location settings of configs/nginx-origin.conf. With raw, that file is
 // left out and only plain dav_methods PUT is on (to see what nginx itself
 // does with If-None-Match: *).
 func StartNginx(t testing.TB, raw bool) *Nginx {
 	t.Helper()
-	bin := nginxBinary(t)
+	if _, err := exec.LookPath("nginx"); err != nil {
+		if _, err := os.Stat("/usr/sbin/nginx"); err != nil && !inCI() && os.Geteuid() != 0 {
+			t.Skip("nginx is not installed and we are not root (set CI=true or run scripts/nginx.sh install)")
+		}
+	}
+	repo := RepoRoot(t)
+	script := filepath.Join(repo, "scripts", "nginx.sh")
 	dir := t.TempDir()
-	root := filepath.Join(dir, "www")
-	temp := filepath.Join(dir, "tmp")
-	for _, d := range []string{filepath.Join(root, "uploads"), temp} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("cannot create %s: %v", d, err)
-		}
-	}
 	port := FreePort(t)
-	loc := "include " + filepath.Join(RepoRoot(t), "configs", "nginx-origin.conf") + ";"
+	loc := "include " + filepath.Join(repo, "configs", "nginx-origin.conf") + ";"
 	if raw {
-		loc = "dav_methods PUT; create_full_put_path on; client_max_body_size 0;"
+		loc = "dav_methods PUT; create_full_put_path on;"
 	}
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;" // workers must read and write the test's directory
+	cmd := exec.Command(script, "start", dir, strconv.Itoa(port))
+	cmd.Env = append(os.Environ(), "NGINX_EXTRA=location /uploads/ { "+loc+" }")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cannot start nginx: %v\n%s", err, out)
 	}
-	conf := fmt.Sprintf(`%s
-worker_processes 1;
-daemon off;
-pid %[2]s/nginx.pid;
-error_log %[2]s/error.log warn;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	include /etc/nginx/mime.types;
-	default_type application/octet-stream;
-	client_body_temp_path %[3]s;
-	proxy_temp_path %[2]s/proxy;
-	fastcgi_temp_path %[2]s/fastcgi;
-	uwsgi_temp_path %[2]s/uwsgi;
-	scgi_temp_path %[2]s/scgi;
-	sendfile on;
-	keepalive_requests 100000;
-	server {
-		listen 127.0.0.1:%[4]d;
-		root %[5]s;
-		location /uploads/ {
-			%[6]s
-		}
-	}
-}
-`, user, dir, temp, port, root, loc)
-	confFile := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(confFile, []byte(conf), 0o644); err != nil {
-		t.Fatalf("cannot write nginx config: %v", err)
-	}
-	logFile := filepath.Join(dir, "error.log")
-	cmd := exec.Command(bin, "-p", dir, "-c", confFile, "-e", logFile)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	out, err := os.Create(filepath.Join(dir, "stderr.log"))
-	if err != nil {
-		t.Fatalf("cannot create nginx log: %v", err)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("cannot start nginx: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); out.Close(); close(exited) }()
 	t.Cleanup(func() {
-		// SIGTERM: fast shutdown of master and workers.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
+		if out, err := exec.Command(script, "stop", dir).CombinedOutput(); err != nil {
+			t.Errorf("cannot stop nginx: %v\n%s", err, out)
 		}
 	})
+	root := filepath.Join(dir, "root", "uploads")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	waitPort(t, addr, exited, logFile)
-	return &Nginx{URL: "http://" + addr + "/uploads/", Base: "http://" + addr, Root: filepath.Join(root, "uploads"), Temp: temp}
+	return &Nginx{URL: "http://" + addr + "/uploads/", Base: "http://" + addr, Root: root, Temp: filepath.Join(dir, "tmp", "body")}
 }
 
 // StartVersity starts the Versity S3 gateway with scripts/versitygw.sh
