@@ -28,6 +28,12 @@ bin() {
 
 install() {
 	b=$(bin)
+	if [ ! -x "$b" ] && command -v flock >/dev/null 2>&1; then
+		# Test packages run in parallel: one build, the others wait for it.
+		exec 9>"${TMPDIR:-/tmp}/upedge-versitygw-install.lock"
+		flock 9
+		b=$(bin)
+	fi
 	if [ ! -x "$b" ]; then
 		echo "building versitygw $VERSION (about 2 minutes)..." >&2
 		GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSION" >&2
