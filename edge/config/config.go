@@ -288,6 +288,9 @@ func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
 		if (c.S3AccessKey == "") != (c.S3SecretKey == "") {
 			bad("s3_access_key", "and s3_secret_key must be set together")
 		}
+		if c.MaxFileSize > 5<<30 {
+			bad("max_file_size", "%s is more than a single S3 PUT holds (5GiB)", c.MaxFileSize)
+		}
 	case scheme == "http" || scheme == "https":
 	default:
 		bad("origin", "scheme %q is not http, https or s3", scheme)
