@@ -67,8 +67,11 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 			obj.Close()
 		}
 	}()
-	h.entityHeaders(ctx, sc, obj)
 	rq := &ctx.Request.Header
+	if h.enc != nil {
+		h.encode(ctx, obj)
+	}
+	h.entityHeaders(ctx, sc, obj)
 	switch checkPreconditions(rq, obj.ETag, obj.ModTime) {
 	case preconditionFailed:
 		h.fail(ctx, fasthttp.StatusPreconditionFailed)
@@ -113,6 +116,35 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 	ctx.Response.SetBodyStream(obj.File, int(length))
 	handedOver = true
 }
+
+// encode swaps obj's file for a compressed variant when the encoder has
+// one for this client. Never for a Range request: ranges address the
+// identity bytes. Answers vary by Accept-Encoding whenever the type is
+// compressible, so that caches keep the variants apart.
+func (h *Handler) encode(ctx *fasthttp.RequestCtx, obj *backend.Object) {
+	if !h.enc.Applies(obj.ContentType, obj.Size) {
+		return
+	}
+	rh := &ctx.Response.Header
+	rh.SetBytesKV(hdrVary, valAcceptEncoding)
+	rq := &ctx.Request.Header
+	if len(rq.Peek(fasthttp.HeaderRange)) > 0 {
+		return
+	}
+	v, ok := h.enc.Variant(obj, rq.Peek(fasthttp.HeaderAcceptEncoding))
+	if !ok {
+		return
+	}
+	obj.File.Close()
+	obj.File, obj.Size, obj.ETag = v.File, v.Size, v.ETag
+	rh.SetBytesK(hdrContentEncoding, v.Encoding)
+}
+
+var (
+	hdrVary            = []byte("Vary")
+	valAcceptEncoding  = []byte("Accept-Encoding")
+	hdrContentEncoding = []byte("Content-Encoding")
+)
 
 // passOn relays an answer an upstream origin has already shaped (status,
 // range, validators), adding our own safety and CORS headers.
