@@ -176,4 +176,3 @@ func (sw *sweep) removeDir(full string) bool {
 	sw.stats.Dirs++
 	return true
 }
-
