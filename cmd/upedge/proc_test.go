@@ -47,6 +47,7 @@ type edgeProc struct {
 	t       *testing.T
 	cmd     *exec.Cmd
 	addr    string // host:port
+	sock    string // unix socket path, when listening on one
 	metrics string // host:port, or ""
 	store   string
 	exited  chan struct{}
@@ -54,7 +55,7 @@ type edgeProc struct {
 }
 
 var (
-	listenLine  = regexp.MustCompile(`upedge listening on http://([^/]+)/`)
+	listenLine  = regexp.MustCompile(`upedge listening on (?:https?://([^/]+)/|unix:(\S+) path)`)
 	metricsLine = regexp.MustCompile(`upedge metrics on http://([^/]+)/metrics`)
 )
 
@@ -68,6 +69,7 @@ func startEdge(t *testing.T, store string, extra ...string) *edgeProc {
 	args := append([]string{"-test.run=^TestEdgeProcess$", "--", "serve",
 		"--secret", testSecret, "--store", store, "--listen", "127.0.0.1:0",
 		"--metrics-listen", "127.0.0.1:0", "--fsync", "never"}, extra...)
+	// Later flags win: extra may override --listen.
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "UPEDGETEST_EDGE_PROCESS=1")
 	out, err := cmd.StdoutPipe()
@@ -90,14 +92,14 @@ func startEdge(t *testing.T, store string, extra ...string) *edgeProc {
 	for sc.Scan() {
 		line := sc.Text()
 		if m := listenLine.FindStringSubmatch(line); m != nil {
-			p.addr = m[1]
+			p.addr, p.sock = m[1], m[2]
 		}
 		if m := metricsLine.FindStringSubmatch(line); m != nil {
 			p.metrics = m[1]
 			break
 		}
 	}
-	if p.addr == "" || p.metrics == "" {
+	if (p.addr == "" && p.sock == "") || p.metrics == "" {
 		<-p.exited
 		t.Fatalf("edge did not start: %s", p.stderr)
 	}
