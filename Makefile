@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/upedge
 CONFIG  ?= configs/upedge.toml
 
-.PHONY: all build run test test-unit bench fmt vet clean fuzz-ci
+.PHONY: all build run test test-unit e2e bench fmt vet clean fuzz-ci
 
 all: build
 
@@ -24,6 +24,13 @@ test:
 # Quick unit run without the race detector.
 test-unit:
 	$(GO) test -count=1 ./...
+
+# Real Prosody (token v1 and v2), ejabberd, go-sendxmpp and slixmpp against
+# a freshly built edge (edge/xmppe2e). `make test` runs it too, as part of
+# ./...; it installs its Debian packages through scripts/e2e-setup.sh when
+# root or CI=true, and skips with a message otherwise.
+e2e:
+	$(GO) test -count=1 -v -timeout 10m ./edge/xmppe2e/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -52,3 +59,10 @@ fuzz-ci:
 		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+# --- bench-peers (issue 4): upedge against nginx on loopback, written to
+# bench/RESULTS.md, bench/results.json and bench/results.html. About 3
+# minutes; not part of `make test` (the harness's own tests are).
+.PHONY: bench-peers
+bench-peers:
+	scripts/bench-peers.sh

@@ -107,6 +107,7 @@ type Handler struct {
 	cors     corsHeaders
 	log      *slog.Logger
 	scratch  sync.Pool // of *scratch
+	lingers  sync.Pool // of *lingering
 
 	admit     Admitter
 	enc       Encoder
@@ -159,6 +160,7 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	if h.uploadCtx == nil {
 		h.uploadCtx = context.Background()
 	}
+	h.lingers.New = h.newLingering
 	h.scratch.New = func() any { return &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)} }
 	return h, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/edge/internal/ascii"
 )
 
 var (
@@ -232,7 +233,7 @@ func parseRange(h []byte, size int64) (start, length int64, ok, satisfiable bool
 	first, last := trimSpace(spec[:dash]), trimSpace(spec[dash+1:])
 	if len(first) == 0 {
 		// Suffix range: the last n bytes.
-		n, okN := parseDigits(last)
+		n, okN := ascii.ParseDigits(last)
 		if !okN {
 			return 0, 0, false, true
 		}
@@ -244,14 +245,14 @@ func parseRange(h []byte, size int64) (start, length int64, ok, satisfiable bool
 		}
 		return size - n, n, true, true
 	}
-	s, okS := parseDigits(first)
+	s, okS := ascii.ParseDigits(first)
 	if !okS {
 		return 0, 0, false, true
 	}
 	e := size - 1
 	if len(last) > 0 {
 		var okE bool
-		if e, okE = parseDigits(last); !okE || e < s {
+		if e, okE = ascii.ParseDigits(last); !okE || e < s {
 			return 0, 0, false, true
 		}
 	}
@@ -262,21 +263,6 @@ func parseRange(h []byte, size int64) (start, length int64, ok, satisfiable bool
 		e = size - 1
 	}
 	return s, e - s + 1, true, true
-}
-
-// parseDigits parses a non-negative decimal of at most 18 digits.
-func parseDigits(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 func trimSpace(b []byte) []byte {

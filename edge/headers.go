@@ -2,6 +2,8 @@ package edge
 
 import (
 	"github.com/valyala/fasthttp"
+
+	"github.com/upedge/upedge/edge/internal/ascii"
 )
 
 // corsHeaders are the CORS answers, built once. Browsers (Converse.js,
@@ -114,12 +116,12 @@ func isAttrChar(c byte) bool {
 func inlineSafe(contentType string) bool {
 	mt := mediaType(contentType)
 	switch {
-	case hasPrefixFold(mt, "image/"):
-		return !equalFold(mt, "image/svg+xml")
-	case hasPrefixFold(mt, "video/"), hasPrefixFold(mt, "audio/"):
+	case ascii.HasPrefixFold(mt, "image/"):
+		return !ascii.EqualFold(mt, "image/svg+xml")
+	case ascii.HasPrefixFold(mt, "video/"), ascii.HasPrefixFold(mt, "audio/"):
 		return true
 	}
-	return equalFold(mt, "text/plain")
+	return ascii.EqualFold(mt, "text/plain")
 }
 
 // mediaType returns contentType up to its parameters, trimmed.
@@ -137,27 +139,4 @@ func mediaType(ct string) string {
 		ct = ct[1:]
 	}
 	return ct
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && equalFold(s[:len(prefix)], prefix)
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

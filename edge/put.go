@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/edge/internal/ascii"
 	"github.com/upedge/upedge/edge/token"
 )
 
@@ -36,9 +38,11 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
 	}
 	rh := &ctx.Request.Header
 	size := int64(rh.ContentLength())
-	if size < 0 {
-		// -1: chunked, -2: no length at all. The token signs the
-		// length, so there is nothing to check it against.
+	// -1 is chunked, -2 no length; fasthttp turns -2 into 0 once it has
+	// looked at the body, so the raw headers tell whether a length was
+	// sent. The token signs the length: without one there is nothing to
+	// check it against.
+	if size < 0 || (size == 0 && !hasContentLength(rh.RawHeaders())) {
 		return 0, fasthttp.StatusLengthRequired
 	}
 	if size > h.maxSize {
@@ -72,6 +76,24 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
 	return size, 0
 }
 
+// hasContentLength reports whether raw request headers carry a
+// Content-Length field.
+func hasContentLength(raw []byte) bool {
+	const name = "content-length:"
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		if len(line) >= len(name) && ascii.EqualFold(line[:len(name)], name) {
+			return true
+		}
+	}
+	return false
+}
+
 // pickToken returns the highest token version present and its value. A
 // lower version is never tried when a higher one is present: a client that
 // sends a bad v3 next to a good v1 is refused.
@@ -97,8 +119,7 @@ func pickToken(args *fasthttp.Args) (token.Version, []byte) {
 func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	size, status := h.checkPut(ctx, sc)
 	if status != 0 {
-		h.refuseBody(ctx)
-		h.fail(ctx, status)
+		h.refuse(ctx, status)
 		return
 	}
 	name := string(sc.path)
@@ -108,19 +129,17 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	sctx := h.uploadCtx
 	exists, err := h.store.Exists(sctx, name)
 	if err != nil {
-		h.refuseBody(ctx)
 		h.storeFailed(ctx, "exists", name, err)
+		h.refuse(ctx, ctx.Response.StatusCode())
 		return
 	}
 	if exists {
-		h.refuseBody(ctx)
-		h.fail(ctx, fasthttp.StatusConflict)
+		h.refuse(ctx, fasthttp.StatusConflict)
 		return
 	}
 	if h.admit != nil && len(sc.uploader) > 0 {
 		if !h.admit.Reserve(sc.uploader, size) {
-			h.refuseBody(ctx)
-			h.fail(ctx, fasthttp.StatusRequestEntityTooLarge)
+			h.refuse(ctx, fasthttp.StatusRequestEntityTooLarge)
 			return
 		}
 	}
@@ -153,12 +172,75 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 }
 
-// refuseBody makes sure that the body of a refused upload is not read:
-// fasthttp would drain a large one to keep the connection, so the
-// connection is closed instead unless there is no body to speak of.
-func (h *Handler) refuseBody(ctx *fasthttp.RequestCtx) {
-	if ctx.Request.Header.ContentLength() != 0 {
-		ctx.SetConnectionClose()
+// maxDrain is what fasthttp reads and discards of an unread request body
+// to keep the connection (its maxUnreadStreamBodySize); past it, the
+// connection must go.
+const maxDrain = 256 << 10
+
+// Lingering close of a refused upload's connection, as nginx's
+// lingering_close: read and drop what the client is still sending, for at
+// most lingerTime and while it pauses no longer than lingerPause.
+const (
+	lingerTime  = 30 * time.Second
+	lingerPause = 5 * time.Second
+)
+
+// refuse answers a PUT with status without reading its body. A small
+// body fasthttp drains afterwards, keeping the connection. A large one is
+// not read into anything: the connection is hijacked, the answer (with
+// Connection: close) written on it, and what the client still sends is
+// dropped until it stops, as nginx's lingering_close does. Closing at once
+// would make the kernel answer the unread bytes with a reset, which
+// destroys our answer in the client's buffers before it reads it: the
+// client would report "connection reset", not 413.
+func (h *Handler) refuse(ctx *fasthttp.RequestCtx, status int) {
+	h.fail(ctx, status)
+	if cl := ctx.Request.Header.ContentLength(); cl >= 0 && cl <= maxDrain {
+		return
+	}
+	l := h.lingers.Get().(*lingering)
+	ctx.Response.Header.SetConnectionClose()
+	ctx.Response.Header.SetContentLength(len(ctx.Response.Body()))
+	l.answer = ctx.Response.Header.AppendBytes(l.answer[:0])
+	l.answer = append(l.answer, ctx.Response.Body()...)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(l.run)
+}
+
+// lingering is the state of one lingering close, pooled.
+type lingering struct {
+	h      *Handler
+	answer []byte // the serialised response
+	buf    []byte // what the client still sends is read into it and dropped
+	run    fasthttp.HijackHandler
+}
+
+func (h *Handler) newLingering() any {
+	l := &lingering{h: h, buf: make([]byte, 16<<10)}
+	// Made once: a method value per request would allocate.
+	l.run = l.closeConn
+	return l
+}
+
+func (l *lingering) closeConn(c net.Conn) {
+	defer l.h.lingers.Put(l)
+	defer c.Close()
+	_ = c.SetWriteDeadline(time.Now().Add(lingerPause))
+	if _, err := c.Write(l.answer); err != nil {
+		return
+	}
+	end := time.Now().Add(lingerTime)
+	for {
+		deadline := time.Now().Add(lingerPause)
+		if deadline.After(end) {
+			deadline = end
+		}
+		if c.SetReadDeadline(deadline) != nil {
+			return
+		}
+		if _, err := c.Read(l.buf); err != nil {
+			return
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -19,6 +21,17 @@ type ServerOptions struct {
 	IdleTimeout time.Duration
 	// MaxConns caps concurrent connections; zero is fasthttp's default.
 	MaxConns int
+	// Logger receives fasthttp's connection errors (at debug level: a
+	// client that hangs up is not the operator's problem). Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// fasthttpLogger adapts slog to fasthttp.Logger.
+type fasthttpLogger struct{ log *slog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...))
 }
 
 // NewServer returns the fasthttp server for h.
@@ -29,7 +42,11 @@ func NewServer(h *Handler, opts ServerOptions) *fasthttp.Server {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 120 * time.Second
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	return &fasthttp.Server{
+		Logger:        fasthttpLogger{opts.Logger},
 		Handler:       h.ServeHTTP,
 		ExpectHandler: h.ExpectContinue,
 		Name:          "upedge",

@@ -256,13 +256,11 @@ func (s *Store) link(f *os.File, fn string) error {
 		case errors.Is(err, unix.EEXIST), errors.Is(err, unix.ENOTDIR):
 			return backend.ErrExists
 		case errors.Is(err, unix.ENOENT) && attempt < 3:
-			// The parent directory is missing, or a retention sweep
-			// removed it between our MkdirAll and the link: make it again.
-			if err := os.MkdirAll(filepath.Dir(fn), 0o755); err != nil {
-				if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EEXIST) {
-					return backend.ErrExists
-				}
-				return fmt.Errorf("cannot create directory for %q: %w", fn, mapNoSpace(err))
+			// The parent directory is missing (the usual case: a slot
+			// is a fresh random directory), or a retention sweep removed
+			// it after we made it: make it again.
+			if err := s.mkdirParent(fn); err != nil {
+				return err
 			}
 		default:
 			return fmt.Errorf("cannot link upload to %q: %w", fn, mapNoSpace(err))
@@ -270,11 +268,34 @@ func (s *Store) link(f *os.File, fn string) error {
 	}
 }
 
+// mkdirParent creates the directory fn goes in. A slot directory's own
+// parent (the store root, for random/filename) almost always exists, so
+// one mkdir does; MkdirAll, which stats first, is the fallback for deeper
+// paths.
+func (s *Store) mkdirParent(fn string) error {
+	dir := filepath.Dir(fn)
+	err := unix.Mkdir(dir, 0o755)
+	if err == nil || errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	if errors.Is(err, unix.ENOENT) {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.ENOTDIR), errors.Is(err, unix.EEXIST):
+		// A file stands where a directory of the path should be.
+		return backend.ErrExists
+	}
+	return fmt.Errorf("cannot create directory for %q: %w", fn, mapNoSpace(err))
+}
+
 // Get implements backend.Store.
 func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*backend.Object, error) {
 	fn, err := s.filename(name)
 	if err != nil {
-		return nil, backend.ErrNotFound
+		return nil, err
 	}
 	f, err := os.OpenFile(fn, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {

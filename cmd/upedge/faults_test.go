@@ -32,7 +32,7 @@ func TestKill9MidUpload(t *testing.T) {
 	var conns []net.Conn
 	for i := 0; i < n; i++ {
 		put, _ := p.slot(fmt.Sprintf("k9-%d/file %d.bin", i, i), size)
-		c := rawPut(t, p.addr, put, size)
+		c := putHeaders(t, p.addr, put, size)
 		defer c.Close()
 		if _, err := c.Write(randomBytes(size / 2)); err != nil {
 			t.Fatal(err)
@@ -58,7 +58,7 @@ func TestKill9MidUpload(t *testing.T) {
 		if st := upload(t, p, name, body); st != 201 {
 			t.Fatalf("re-upload %s: status %d; want 201", name, st)
 		}
-		if st, got := download(t, p, name); st != 200 || !bytes.Equal(got, body) {
+		if st, got := fetch(t, p, name); st != 200 || !bytes.Equal(got, body) {
 			t.Fatalf("download %s: status %d, %d bytes", name, st, len(got))
 		}
 	}
@@ -88,7 +88,7 @@ func TestDiskFull(t *testing.T) {
 		// The edge may answer 507 and close before it has read the
 		// whole body: write and read at once, as a browser does.
 		put, _ := p.slot(name, int64(size))
-		c := rawPut(t, p.addr, put, int64(size))
+		c := putHeaders(t, p.addr, put, int64(size))
 		go c.Write(randomBytes(size))
 		st, err := readStatus(c)
 		c.Close()
@@ -102,7 +102,7 @@ func TestDiskFull(t *testing.T) {
 	if files := storeFiles(t, store); len(files) != 1 || files[0] != "full/small.bin" {
 		t.Fatalf("store holds %q; want only full/small.bin", files)
 	}
-	if st, got := download(t, p, "full/small.bin"); st != 200 || !bytes.Equal(got, small) {
+	if st, got := fetch(t, p, "full/small.bin"); st != 200 || !bytes.Equal(got, small) {
 		t.Fatalf("download on a full disk: %d, %d bytes", st, len(got))
 	}
 	// Space freed, the same name works.
@@ -151,7 +151,7 @@ func TestSlowClients(t *testing.T) {
 			} else {
 				// A valid upload whose body trickles.
 				put, _ := p.slot(fmt.Sprintf("slow/%d.bin", i), 1000)
-				c = rawPut(t, p.addr, put, 1000)
+				c = putHeaders(t, p.addr, put, 1000)
 				trickle = bytes.Repeat([]byte{'x'}, 1000)
 			}
 			defer c.Close()
@@ -272,7 +272,7 @@ func TestMalformedRequests(t *testing.T) {
 	if files := storeFiles(t, store); len(files) != 0 {
 		t.Fatalf("malformed requests left files: %q", files)
 	}
-	if st, _ := download(t, p, "bad/x.bin"); st != 404 {
+	if st, _ := fetch(t, p, "bad/x.bin"); st != 404 {
 		t.Fatalf("bad/x.bin: %d; want 404", st)
 	}
 	if got := p.metric(`upedge_uploads_total`); got != 0 {
@@ -300,7 +300,7 @@ func TestGracefulShutdown(t *testing.T) {
 	const size = 64 << 10
 	body := randomBytes(size)
 	put, _ := p.slot("grace/done.bin", size)
-	c := rawPut(t, p.addr, put, size)
+	c := putHeaders(t, p.addr, put, size)
 	defer c.Close()
 	c.Write(body[:size/2])
 	p.waitMetric(`upedge_in_flight_requests{method="PUT"}`, 1)
@@ -333,7 +333,7 @@ func TestShutdownAbandonsStalledUploads(t *testing.T) {
 	store := t.TempDir()
 	p := startEdge(t, store, "--shutdown-grace", "500ms")
 	put, _ := p.slot("grace/stalled.bin", 1000)
-	c := rawPut(t, p.addr, put, 1000)
+	c := putHeaders(t, p.addr, put, 1000)
 	defer c.Close()
 	c.Write(make([]byte, 500))
 	p.waitMetric(`upedge_in_flight_requests{method="PUT"}`, 1)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/upedge/upedge/bench"
 )
 
 func main() {
@@ -24,6 +26,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], os.Environ(), stdout, stderr)
 	case "sign":
 		return sign(args[1:], stdout, stderr)
+	case "bench":
+		return bench.Main(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -39,6 +43,7 @@ func usage(w io.Writer) {
                [--prefix /upload/] [--max-file-size 100MiB] ...   run the edge
   upedge sign  --secret S [--version v1|v2|token|v3] [--base URL] [--type T]
                [--uploader U] PATH SIZE                           print a PUT and a GET URL
+  upedge bench --base URL --secret S [--vs URL] [--scenarios ...]  load a server (and a peer)
 Run 'upedge COMMAND --help' for a command's flags.
 `)
 }

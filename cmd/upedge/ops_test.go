@@ -109,7 +109,7 @@ func TestQuotaSurvivesRestart(t *testing.T) {
 	store := t.TempDir()
 	args := []string{"--quota-window-bytes", "1000", "--quota-window", "1d"}
 	p := startEdge(t, store, args...)
-	v3 := func(p *edgeProc, name, uploader string, size int) int {
+	v3 := func(p *faultEdge, name, uploader string, size int) int {
 		t.Helper()
 		put, _ := slot.URLs([]byte(testSecret), slot.Request{Version: token.V3, Base: "http://" + p.addr + "/upload/",
 			Path: name, Size: int64(size), Uploader: uploader, Timestamp: time.Now().Unix()})
@@ -200,7 +200,7 @@ func TestRetention(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "old")); !os.IsNotExist(err) {
 		t.Fatalf("expired slot directory still there: %v", err)
 	}
-	if st, _ := download(t, p, "new/b.txt"); st != 200 {
+	if st, _ := fetch(t, p, "new/b.txt"); st != 200 {
 		t.Fatalf("fresh upload: %d", st)
 	}
 }

@@ -43,7 +43,7 @@ func TestEdgeProcess(t *testing.T) {
 	os.Exit(run(args, os.Stdout, os.Stderr))
 }
 
-type edgeProc struct {
+type faultEdge struct {
 	t       *testing.T
 	cmd     *exec.Cmd
 	addr    string // host:port
@@ -60,7 +60,7 @@ var (
 )
 
 // startEdge runs `upedge serve` on a free port with store and extra args.
-func startEdge(t *testing.T, store string, extra ...string) *edgeProc {
+func startEdge(t *testing.T, store string, extra ...string) *faultEdge {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -76,7 +76,7 @@ func startEdge(t *testing.T, store string, extra ...string) *edgeProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &edgeProc{t: t, cmd: cmd, store: store, exited: make(chan struct{}), stderr: &lockedWriter{w: &strings.Builder{}}}
+	p := &faultEdge{t: t, cmd: cmd, store: store, exited: make(chan struct{}), stderr: &lockedWriter{w: &strings.Builder{}}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -124,29 +124,29 @@ func (w *lockedWriter) Write(b []byte) (int, error) {
 	return w.w.Write(b)
 }
 
-func (p *edgeProc) signal(sig syscall.Signal) {
+func (p *faultEdge) signal(sig syscall.Signal) {
 	p.cmd.Process.Signal(sig)
 }
 
-func (p *edgeProc) kill9() {
+func (p *faultEdge) kill9() {
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.exited
 }
 
 // wait returns the exit code once the process has ended.
-func (p *edgeProc) wait() int {
+func (p *faultEdge) wait() int {
 	<-p.exited
 	return p.cmd.ProcessState.ExitCode()
 }
 
 // slot returns the PUT URL path+query (v1) and GET path for name.
-func (p *edgeProc) slot(name string, size int64) (put, get string) {
+func (p *faultEdge) slot(name string, size int64) (put, get string) {
 	put, get = slot.URLs([]byte(testSecret), slot.Request{Version: token.V1, Base: "http://" + p.addr + "/upload/", Path: name, Size: size})
 	return put, get
 }
 
 // metric returns the value of the metric line that starts with name.
-func (p *edgeProc) metric(name string) float64 {
+func (p *faultEdge) metric(name string) float64 {
 	p.t.Helper()
 	resp, err := http.Get("http://" + p.metrics + "/metrics")
 	if err != nil {
@@ -164,7 +164,7 @@ func (p *edgeProc) metric(name string) float64 {
 }
 
 // health returns the status of /healthz.
-func (p *edgeProc) health() int {
+func (p *faultEdge) health() int {
 	p.t.Helper()
 	resp, err := http.Get("http://" + p.metrics + "/healthz")
 	if err != nil {
@@ -176,7 +176,7 @@ func (p *edgeProc) health() int {
 
 // waitMetric polls until metric reaches at least v (bounded by the test
 // timeout: no timed assertion).
-func (p *edgeProc) waitMetric(name string, v float64) {
+func (p *faultEdge) waitMetric(name string, v float64) {
 	p.t.Helper()
 	for p.metric(name) < v {
 		select {
@@ -187,9 +187,9 @@ func (p *edgeProc) waitMetric(name string, v float64) {
 	}
 }
 
-// rawPut opens a connection and sends a PUT's headers; the caller writes
+// putHeaders opens a connection and sends a PUT's headers; the caller writes
 // the body to the returned conn.
-func rawPut(t *testing.T, addr, putURL string, size int64) net.Conn {
+func putHeaders(t *testing.T, addr, putURL string, size int64) net.Conn {
 	t.Helper()
 	u := strings.TrimPrefix(putURL, "http://"+addr)
 	c, err := net.Dial("tcp", addr)
@@ -215,7 +215,7 @@ func readStatus(c net.Conn) (int, error) {
 }
 
 // upload PUTs body to name with net/http and returns the status.
-func upload(t *testing.T, p *edgeProc, name string, body []byte) int {
+func upload(t *testing.T, p *faultEdge, name string, body []byte) int {
 	t.Helper()
 	put, _ := p.slot(name, int64(len(body)))
 	req, _ := http.NewRequest(http.MethodPut, put, strings.NewReader(string(body)))
@@ -229,7 +229,7 @@ func upload(t *testing.T, p *edgeProc, name string, body []byte) int {
 	return resp.StatusCode
 }
 
-func download(t *testing.T, p *edgeProc, name string) (int, []byte) {
+func fetch(t *testing.T, p *faultEdge, name string) (int, []byte) {
 	t.Helper()
 	_, get := p.slot(name, 0)
 	resp, err := http.Get(get)

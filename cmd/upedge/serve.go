@@ -64,6 +64,7 @@ func runServer(cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 		ReadTimeout:  cfg.ReadTimeout,
 		WriteTimeout: cfg.WriteTimeout,
 		IdleTimeout:  cfg.IdleTimeout,
+		Logger:       log,
 		MaxConns:     cfg.MaxConns,
 	})
 	ops.wrapServer(srv)

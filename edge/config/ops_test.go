@@ -77,15 +77,3 @@ func TestParseAge(t *testing.T) {
 		}
 	}
 }
-
-func TestExampleConfigsLoad(t *testing.T) {
-	files, _ := filepath.Glob("../../configs/*.toml")
-	if len(files) == 0 {
-		t.Fatal("no configs/*.toml")
-	}
-	for _, fn := range files {
-		if _, err := Load(FlagSet("t"), []string{"--config", fn}, nil); err != nil {
-			t.Errorf("%s: %v", fn, err)
-		}
-	}
-}

@@ -18,6 +18,8 @@ import (
 	"unsafe"
 
 	sha256 "github.com/minio/sha256-simd"
+
+	"github.com/upedge/upedge/edge/internal/ascii"
 )
 
 // Version names a token scheme by the query parameter that carries it.
@@ -140,7 +142,7 @@ func (v *Verifier) Verify(ver Version, hexMAC []byte, c *Claims) error {
 		return ErrMalformed
 	}
 	if ver == V3 {
-		ts, ok := parseUnix(c.Timestamp)
+		ts, ok := ascii.ParseDigits(c.Timestamp)
 		if !ok || len(c.Uploader) == 0 {
 			return ErrBadClaims
 		}
@@ -217,42 +219,14 @@ func decodeHex(dst, src []byte) bool {
 		return false
 	}
 	for i := range dst {
-		hi, ok1 := unhex(src[2*i])
-		lo, ok2 := unhex(src[2*i+1])
+		hi, ok1 := ascii.Unhex(src[2*i])
+		lo, ok2 := ascii.Unhex(src[2*i+1])
 		if !ok1 || !ok2 {
 			return false
 		}
 		dst[i] = hi<<4 | lo
 	}
 	return true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// parseUnix parses a non-negative decimal of at most 18 digits, so that it
-// cannot overflow.
-func parseUnix(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 // stringBytes returns the bytes of s without copying; the caller must not

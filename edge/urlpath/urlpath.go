@@ -7,7 +7,11 @@
 // "a/../b"; we want that request refused, not rewritten.
 package urlpath
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/upedge/upedge/edge/internal/ascii"
+)
 
 // Errors returned by Relative. ErrOutsidePrefix means the request is not for
 // us (404); ErrBadPath means it is for us but malformed (400).
@@ -51,8 +55,8 @@ func Relative(dst, rawPath []byte, prefix string) ([]byte, error) {
 			if i+2 >= len(rest) {
 				return dst[:start], ErrBadPath
 			}
-			hi, ok1 := unhex(rest[i+1])
-			lo, ok2 := unhex(rest[i+2])
+			hi, ok1 := ascii.Unhex(rest[i+1])
+			lo, ok2 := ascii.Unhex(rest[i+2])
 			if !ok1 || !ok2 {
 				return dst[:start], ErrBadPath
 			}
@@ -96,16 +100,4 @@ func Valid(p []byte) bool {
 		segStart = i + 1
 	}
 	return true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }

@@ -1,0 +1,349 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+const usage = `usage: upedge bench --base URL --secret S [flags]
+
+Loads an XEP-0363 upload server (PROTOCOL.md) with signed slots, and
+optionally a peer (--vs, e.g. nginx WebDAV, which ignores tokens) in the
+same run, scenario by scenario, target first.
+
+Scenarios (--scenarios, comma-separated, default all):
+  put-small  4 KiB PUTs, 64 connections        put-1m     1 MiB PUTs, 16 connections
+  put-large  one 256 MiB PUT                   get-small  GET seeded 4 KiB files, 64 connections
+  get-large  GET a seeded 64 MiB file, 4 conns mixed      HEAD then GET of seeded 256 KiB files
+  reject     bad token + Expect: 100-continue + 1 GiB Content-Length; the body is never sent
+  slow       1000 uploads of 8 KiB at 1 KiB/s each (watch the server's RSS)
+Each is sized by --NAME-conns, --NAME-count (0: run for the duration),
+--NAME-duration, --NAME-size (4KiB, 1MiB, ...), --NAME-files (GET scenarios)
+and --slow-rate (bytes/s).
+
+Output: a table on stdout (progress bars when stdout is a terminal), or
+JSON with --json; --md FILE and --html FILE write reports as well.
+
+Flags:
+`
+
+// sizeValue is a byte count flag that takes 4096, 4KiB, 1MiB, 1GiB, 2KB.
+type sizeValue struct{ n *int64 }
+
+func (s sizeValue) String() string {
+	if s.n == nil {
+		return "0"
+	}
+	return strconv.FormatInt(*s.n, 10)
+}
+
+func (s sizeValue) Set(v string) error {
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s.n = n
+	return nil
+}
+
+// ParseSize parses a byte count: a decimal number with an optional suffix
+// KiB, MiB, GiB (powers of 1024) or KB, MB, GB (powers of 1000).
+func ParseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("cannot parse size %q: want a count of bytes like 4096, 4KiB or 1MiB", v)
+	}
+	return n * mult, nil
+}
+
+// scenarioFlags are the sizing flags of one scenario; zero means default.
+type scenarioFlags struct {
+	conns    int
+	count    int64
+	duration time.Duration
+	size     int64
+	files    int
+	rate     int
+}
+
+// Main runs `upedge bench` with args (without the program and command
+// names) and returns the exit code: 0 when every scenario ran, 1 when one
+// could not, 2 for bad usage.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("upedge bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	base := fs.String("base", "", "base URL of the target's slots, e.g. http://127.0.0.1:8080/upload/ (required)")
+	secret := fs.String("secret", "", "the target's shared secret")
+	version := fs.String("version", "v1", "token version: v1, v2, token or v3")
+	uploader := fs.String("uploader", "bench@example.org", "uploader signed into v3 tokens")
+	ctype := fs.String("type", "application/octet-stream", "Content-Type sent with and signed into every PUT (\"\" sends none)")
+	fileName := fs.String("file-name", "bench file.bin", "name part of every slot")
+	baseName := fs.String("base-name", "target", "label of the target in reports")
+	serverPid := fs.Int("server-pid", 0, "pid of the target server: report its peak RSS and CPU time")
+	vs := fs.String("vs", "", "base URL of a peer to run every scenario against too")
+	vsName := fs.String("vs-name", "peer", "label of the peer in reports")
+	vsSecret := fs.String("vs-secret", "", "the peer's secret (default: --secret)")
+	vsVersion := fs.String("vs-version", "", "the peer's token version (default: --version)")
+	vsPid := fs.Int("vs-pid", 0, "pid of the peer server (its children, e.g. nginx workers, are counted too)")
+	scenarios := fs.String("scenarios", "all", "comma-separated scenarios to run, or all")
+	duration := fs.Duration("duration", 10*time.Second, "bound of each scenario that runs for a time")
+	timeout := fs.Duration("timeout", time.Minute, "bound of one request")
+	asJSON := fs.Bool("json", false, "write the results as JSON on stdout instead of the table")
+	mdFile := fs.String("md", "", "also write the results as Markdown tables to `FILE`")
+	htmlFile := fs.String("html", "", "also write an HTML report with charts to `FILE`")
+	syncFirst := fs.Bool("sync", false, "flush the machine's dirty pages (sync) before each scenario and target, when the servers write to this machine's disks")
+	per := map[string]*scenarioFlags{}
+	for _, name := range ScenarioNames {
+		f := &scenarioFlags{}
+		per[name] = f
+		fs.IntVar(&f.conns, name+"-conns", 0, "connections of "+name+" (0: default)")
+		fs.DurationVar(&f.duration, name+"-duration", 0, "duration bound of "+name+" (0: default)")
+		fs.Var(sizeValue{&f.size}, name+"-size", "body or file size of "+name+" (0: default)")
+		if name != Slow {
+			fs.Int64Var(&f.count, name+"-count", 0, "operations of "+name+" (0: default)")
+		}
+		switch name {
+		case GetSmall, GetLarge, Mixed:
+			fs.IntVar(&f.files, name+"-files", 0, "files "+name+" seeds (0: default)")
+		case Slow:
+			fs.IntVar(&f.rate, "slow-rate", 0, "bytes per second of each slow upload (0: default)")
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "upedge bench: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if *base == "" {
+		fmt.Fprintln(stderr, "upedge bench: --base is required")
+		fs.Usage()
+		return 2
+	}
+	if *duration <= 0 {
+		fmt.Fprintln(stderr, "upedge bench: --duration must be positive")
+		return 2
+	}
+
+	var plan []Scenario
+	names := ScenarioNames
+	if *scenarios != "all" && *scenarios != "" {
+		names = strings.Split(*scenarios, ",")
+	}
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		sc, err := DefaultScenario(name, *duration)
+		if err != nil {
+			fmt.Fprintf(stderr, "upedge bench: %v\n", err)
+			return 2
+		}
+		f := per[name]
+		if f.conns > 0 {
+			sc.Conns = f.conns
+		}
+		if f.count > 0 {
+			sc.Count = f.count
+		}
+		if f.duration > 0 {
+			sc.Duration = f.duration
+		}
+		if f.size > 0 {
+			sc.Size = f.size
+		}
+		if f.files > 0 {
+			sc.Files = f.files
+		}
+		if f.rate > 0 {
+			sc.Rate = f.rate
+		}
+		plan = append(plan, sc)
+	}
+
+	var targets []*Target
+	mk := func(name, u, sec, ver string, pid int) error {
+		s, err := NewSigner(u, sec, ver, *uploader, nil)
+		if err != nil {
+			return err
+		}
+		t, err := NewTarget(name, s, pid)
+		if err != nil {
+			return err
+		}
+		t.Timeout, t.ContentType, t.FileName = *timeout, *ctype, *fileName
+		targets = append(targets, t)
+		return nil
+	}
+	if err := mk(*baseName, *base, *secret, *version, *serverPid); err != nil {
+		fmt.Fprintf(stderr, "upedge bench: %v\n", err)
+		return 2
+	}
+	if *vs != "" {
+		if *vsSecret == "" {
+			*vsSecret = *secret
+		}
+		if *vsVersion == "" {
+			*vsVersion = *version
+		}
+		if *vsName == *baseName {
+			fmt.Fprintln(stderr, "upedge bench: --vs-name must differ from --base-name")
+			return 2
+		}
+		if err := mk(*vsName, *vs, *vsSecret, *vsVersion, *vsPid); err != nil {
+			fmt.Fprintf(stderr, "upedge bench: %v\n", err)
+			return 2
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep := &Report{Started: time.Now().UTC(), Command: commandLine(args), Machine: ThisMachine()}
+	for _, t := range targets {
+		rep.Targets = append(rep.Targets, t.Name)
+	}
+	var opt Options
+	if isTerminal(stdout) && !*asJSON {
+		opt.Progress = func(desc string, total int64, unit string) Progress {
+			return bar{progressbar.NewOptions64(total,
+				progressbar.OptionSetWriter(stdout),
+				progressbar.OptionSetDescription(desc),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionClearOnFinish(),
+				progressbar.OptionSetItsString(unit))}
+		}
+	}
+	code := 0
+	for _, sc := range plan {
+		// Each scenario runs on the target, then the peer: the two
+		// meet the machine in the same state, and one scenario's
+		// leftovers (dirty pages, files) affect both alike.
+		for _, t := range targets {
+			if ctx.Err() != nil {
+				break
+			}
+			if *syncFirst {
+				// Uploads of one run leave gigabytes of dirty pages;
+				// the kernel's writeback of them would throttle the
+				// writes of whichever server comes next.
+				syscall.Sync()
+			}
+			res, err := Run(ctx, t, sc, opt)
+			if err != nil {
+				fmt.Fprintf(stderr, "upedge bench: %v\n", err)
+				code = 1
+				continue
+			}
+			rep.Results = append(rep.Results, res)
+		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "upedge bench: interrupted; the figures so far follow")
+		code = 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "upedge bench: cannot write JSON: %v\n", err)
+			code = 1
+		}
+	} else if err := rep.WriteTable(stdout); err != nil {
+		fmt.Fprintf(stderr, "upedge bench: %v\n", err)
+		code = 1
+	}
+	for _, out := range []struct {
+		file  string
+		write func(io.Writer) error
+	}{{*mdFile, rep.WriteMarkdown}, {*htmlFile, rep.WriteHTML}} {
+		if out.file == "" {
+			continue
+		}
+		if err := writeFile(out.file, out.write); err != nil {
+			fmt.Fprintf(stderr, "upedge bench: %v\n", err)
+			code = 1
+		}
+	}
+	return code
+}
+
+type bar struct{ *progressbar.ProgressBar }
+
+func (b bar) Set(n int64) { _ = b.Set64(n) }
+func (b bar) Finish()     { _ = b.ProgressBar.Finish() }
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// commandLine renders the command for reports, with secrets left out.
+func commandLine(args []string) string {
+	out := []string{"upedge", "bench"}
+	hide := false
+	for _, a := range args {
+		switch {
+		case hide:
+			a, hide = "REDACTED", false
+		case a == "--secret" || a == "-secret" || a == "--vs-secret" || a == "-vs-secret":
+			hide = true
+		default:
+			for _, p := range []string{"--secret=", "-secret=", "--vs-secret=", "-vs-secret="} {
+				if strings.HasPrefix(a, p) {
+					a = p + "REDACTED"
+				}
+			}
+		}
+		if strings.ContainsAny(a, " \t\"'$") {
+			a = strconv.Quote(a)
+		}
+		out = append(out, a)
+	}
+	return strings.Join(out, " ")
+}
+
+func writeFile(name string, write func(io.Writer) error) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("cannot create %s: %w", name, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestSignVectors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--secret", "secret string", "abc123/photo.jpg", "1048576"},
+			"http://127.0.0.1:5050/upload/abc123/photo.jpg?v=5e61822e277cd94381e9d0a4cab427ca11dc19f7f95c1a9f5727d56fbcb17317"},
+		{[]string{"--secret", "secret string", "--version", "v2", "--type", "text/plain", "--base", "https://up.example.org/u", "abc123/my file.txt", "1048576"},
+			"https://up.example.org/u/abc123/my%20file.txt?v2=60a6499a4e66141d616c11abac4f2d049c5f70401550129684412e686a37e1a3"},
+		{[]string{"--secret", "secret string", "--version", "v3", "--type", "image/jpeg", "--uploader", "alice@example.org", "--ts", "1717689600", "abc123/photo.jpg", "1048576"},
+			"http://127.0.0.1:5050/upload/abc123/photo.jpg?v3=83f8ec0ccc3b18292ec5e1457c760eab7d4b89ed3425bbaf6548c195cd26ffc4&uploader=alice%40example.org&ts=1717689600"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"sign"}, tc.args...), &out, &errb); code != 0 {
+			t.Fatalf("sign %v: exit %d: %s", tc.args, code, errb.String())
+		}
+		if got := strings.SplitN(out.String(), "\n", 2)[0]; got != tc.want {
+			t.Errorf("sign %v:\n got %s\nwant %s", tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"sign"}, {"sign", "--secret", "s", "p", "notanumber"}, {"serve", "--fsync", "maybe", "--secret", "s"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code == 0 {
+			t.Errorf("%v: exit 0; want non-zero", args)
+		} else if errb.Len() == 0 {
+			t.Errorf("%v: no message on stderr", args)
+		}
+	}
+}
+
+// TestServeBinary builds upedge and runs `serve` as an operator would,
+// with the example config, then uploads with a slot from `sign`.
+func TestServeBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "upedge")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "serve", "--config", "../../configs/upedge.toml", "--listen", "127.0.0.1:0", "--store", filepath.Join(dir, "data"))
+	stdout, _ := cmd.StdoutPipe()
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no startup line: %v; stderr: %s", err, stderr.String())
+	}
+	// "upedge listening on http://127.0.0.1:PORT/upload/ (...)"
+	fields := strings.Fields(line)
+	if len(fields) < 4 || !strings.HasPrefix(fields[3], "http://127.0.0.1:") {
+		t.Fatalf("startup line %q does not say where it listens", line)
+	}
+	base := fields[3]
+	for i := 0; !strings.Contains(stderr.String(), "example secret"); i++ {
+		if i == 100 {
+			t.Fatalf("no warning about the example secret; stderr: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"sign", "--secret", "example-secret-change-me", "--base", base, "x1/hello world.txt", "5"}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	urls := strings.Fields(out.String())
+	req, _ := http.NewRequest(http.MethodPut, urls[0], strings.NewReader("hello"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: got %d; want 201", resp.StatusCode)
+	}
+	resp, err = http.Get(urls[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "hello" {
+		t.Fatalf("GET: got %q; want hello", body)
+	}
+	// SIGTERM stops it cleanly.
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGINT: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("did not stop after SIGINT")
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that exec's copying goroutine and the test
+// can share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

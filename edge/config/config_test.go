@@ -1,0 +1,136 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExampleConfigsLoad loads every TOML file under configs/, so that the
+// examples cannot drift from the code.
+func TestExampleConfigsLoad(t *testing.T) {
+	files, err := filepath.Glob("../../configs/*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no config files found under configs/")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg, err := Load(FlagSet("test"), []string{"--config", f}, nil)
+			if err != nil {
+				t.Fatalf("cannot load %s: %v", f, err)
+			}
+			if cfg.Secret == "" {
+				t.Fatal("example config has no secret: make run would not start")
+			}
+		})
+	}
+}
+
+// TestExampleConfigShowsEveryKey: configs/upedge.toml documents every key.
+func TestExampleConfigShowsEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../../configs/upedge.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		if !strings.Contains(string(b), "\n"+k+" =") && !strings.Contains(string(b), "\n# "+k+" =") {
+			t.Errorf("configs/upedge.toml does not show key %q", k)
+		}
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.toml")
+	os.WriteFile(file, []byte("secret = \"from-file\"\nmax_file_size = \"1MiB\"\nprefix = \"/file/\"\nstore = \"/file\"\n"), 0o644)
+	env := []string{"UPEDGE_MAX_FILE_SIZE=2MiB", "UPEDGE_PREFIX=/env/", "OTHER=1"}
+	cfg, err := Load(FlagSet("test"), []string{"--config", file, "--prefix", "/flag/"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Secret != "from-file" {
+		t.Errorf("secret: got %q; want from-file", cfg.Secret)
+	}
+	if cfg.MaxFileSize != 2<<20 {
+		t.Errorf("max_file_size: got %d; want env's 2MiB", cfg.MaxFileSize)
+	}
+	if cfg.Prefix != "/flag/" {
+		t.Errorf("prefix: got %q; want flag's /flag/", cfg.Prefix)
+	}
+	if cfg.Store != "/file" {
+		t.Errorf("store: got %q; want file's /file", cfg.Store)
+	}
+	if cfg.V3Window != 300*time.Second {
+		t.Errorf("v3_window: got %v; want default 300s", cfg.V3Window)
+	}
+}
+
+func TestFlagsServeNames(t *testing.T) {
+	cfg, err := Load(FlagSet("test"), []string{"--listen", "127.0.0.1:9", "--secret", "s", "--store", "/d",
+		"--prefix", "/upload/", "--max-file-size", "5000", "--v3-window", "60s", "--fsync", "never"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9" || cfg.Secret != "s" || cfg.Store != "/d" || cfg.MaxFileSize != 5000 || cfg.V3Window != time.Minute || cfg.Fsync != "never" {
+		t.Fatalf("flags not applied: %+v", cfg)
+	}
+}
+
+func TestSecretFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(f, []byte("s3cr3t\n"), 0o600)
+	cfg, err := Load(FlagSet("test"), []string{"--secret-file", f}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Secret != "s3cr3t" {
+		t.Fatalf("got %q; want s3cr3t", cfg.Secret)
+	}
+}
+
+func TestValidationNamesTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		key  string
+	}{
+		{nil, nil, "secret"},
+		{[]string{"--secret", "s", "--fsync", "sometimes"}, nil, "fsync"},
+		{[]string{"--secret", "s", "--prefix", "upload"}, nil, "prefix"},
+		{[]string{"--secret", "s", "--listen", "nowhere"}, nil, "listen"},
+		{[]string{"--secret", "s"}, []string{"UPEDGE_MAX_FILE_SIZE=lots"}, "max_file_size"},
+		{[]string{"--secret", "s"}, []string{"UPEDGE_READ_TIMEOUT=soon"}, "read_timeout"},
+		{[]string{"--secret", "s"}, []string{"UPEDGE_LOG_LEVEL=loud"}, "log_level"},
+		{[]string{"--secret", "s"}, []string{"UPEDGE_NO_SUCH_KEY=1"}, "no_such_key"},
+	} {
+		_, err := Load(FlagSet("test"), tc.args, tc.env)
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("args %v env %v: got %v; want an error naming %q", tc.args, tc.env, err, tc.key)
+		}
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{
+		"100MiB": 100 << 20, "100mib": 100 << 20, "1GiB": 1 << 30, "512k": 512 << 10, "1.5MB": 1500000,
+		"1048576": 1 << 20, "10 MiB": 10 << 20, "0": 0, "7B": 7,
+	} {
+		got, err := ParseByteSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "lots", "-1MiB", "1XB"} {
+		if _, err := ParseByteSize(in); err == nil {
+			t.Errorf("ParseByteSize(%q): got nil error", in)
+		}
+	}
+	if s := ByteSize(100 << 20).String(); s != "100MiB" {
+		t.Errorf("String: got %q; want 100MiB", s)
+	}
+}

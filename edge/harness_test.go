@@ -1,0 +1,181 @@
+package edge
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/dirstore"
+	"github.com/upedge/upedge/edge/slot"
+	"github.com/upedge/upedge/edge/token"
+)
+
+const testSecret = "secret string"
+
+// testBackend names a store the protocol tests run against. dir is the
+// local directory that holds the objects, when there is one, so tests can
+// look for leftovers.
+type testBackend struct {
+	name string
+	open func(t *testing.T) (store backend.Store, dir string)
+}
+
+// testBackends lists every store the protocol table runs over.
+func testBackends() []testBackend {
+	return []testBackend{{
+		name: "dirstore",
+		open: func(t *testing.T) (backend.Store, string) {
+			dir := t.TempDir()
+			s, err := dirstore.New(dir, dirstore.Options{Fsync: false})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s, dir
+		},
+	}}
+}
+
+// testEdge is an edge listening on 127.0.0.1 for one test.
+type testEdge struct {
+	t       *testing.T
+	base    string // http://127.0.0.1:PORT/upload/
+	addr    string
+	dir     string
+	store   backend.Store
+	handler *Handler
+	seq     int
+}
+
+type edgeOption func(*Options)
+
+func startEdge(t *testing.T, b testBackend, opts ...edgeOption) *testEdge {
+	t.Helper()
+	store, dir := b.open(t)
+	o := Options{
+		Secret:      []byte(testSecret),
+		Prefix:      "/upload/",
+		MaxFileSize: 80 << 20,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	h, err := New(o, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(h, ServerOptions{ReadTimeout: 10 * time.Second, Logger: o.Logger})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return &testEdge{t: t, base: "http://" + ln.Addr().String() + "/upload/", addr: ln.Addr().String(), dir: dir, store: store, handler: h}
+}
+
+// slotName returns a fresh slot path "test-N/name".
+func (e *testEdge) slotName(name string) string {
+	e.seq++
+	return fmt.Sprintf("%s-%d/%s", strings.ReplaceAll(e.t.Name(), "/", "_"), e.seq, name)
+}
+
+func (e *testEdge) sign(ver token.Version, path string, size int64, ctype string) (put, get string) {
+	return slot.URLs([]byte(testSecret), slot.Request{
+		Version: ver, Base: e.base, Path: path, Size: size, ContentType: ctype,
+		Uploader: "alice@example.org", Timestamp: time.Now().Unix(),
+	})
+}
+
+// do sends a request with net/http (a client that is not ours).
+func (e *testEdge) do(method, url string, body []byte, hdr map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatalf("%s %s: reading body: %v", method, url, err)
+	}
+	return resp, got
+}
+
+func (e *testEdge) put(url string, body []byte, ctype string) int {
+	e.t.Helper()
+	hdr := map[string]string{}
+	if ctype != "" {
+		hdr["Content-Type"] = ctype
+	}
+	resp, _ := e.do(http.MethodPut, url, body, hdr)
+	return resp.StatusCode
+}
+
+// raw sends req on a fresh connection and returns the first response's
+// status line and headers, without reading a body.
+func (e *testEdge) rawConn() (net.Conn, *bufio.Reader) {
+	e.t.Helper()
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
+func readResponse(t *testing.T, br *bufio.Reader) *http.Response {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading response: %v", err)
+	}
+	return resp
+}
+
+// storeFiles lists every regular file below dir, relative, temporaries in
+// the reserved directory included.
+func storeFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
