@@ -81,7 +81,7 @@ func New(storeRoot string, log AccessLog) *Metrics {
 				byStatus[label] = c
 			}
 			m.requests[mi][code] = c
-			if reason, ok := reasons[code]; ok && (mi == mPut || mi == mGet || mi == mHead) {
+			if reason, ok := reasons[code]; ok {
 				r := rejByStatus[reason]
 				if r == nil {
 					r = m.set.NewCounter(fmt.Sprintf(`upedge_rejections_total{method=%q,reason=%q}`, method, reason))

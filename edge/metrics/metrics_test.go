@@ -83,3 +83,16 @@ func TestHealthz(t *testing.T) {
 		t.Fatalf("/metrics: %d", ctx.Response.StatusCode())
 	}
 }
+
+func BenchmarkWrap(b *testing.B) {
+	m := New("", nil)
+	h := m.Wrap(func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(200) })
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod("GET")
+		for pb.Next() {
+			h(&ctx)
+		}
+	})
+}
