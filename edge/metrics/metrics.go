@@ -3,9 +3,8 @@
 // one). It uses github.com/VictoriaMetrics/metrics: atomic counters and
 // histograms without reflection or allocation per request.
 //
-// Histograms are VictoriaMetrics histograms: buckets carry a vmrange label
-// rather than le. VictoriaMetrics reads them natively; on Prometheus use
-// the counts per vmrange, or sum and count for averages.
+// Request durations are a Prometheus histogram with fixed le buckets
+// (histogram.go), which Prometheus and VictoriaMetrics both read.
 package metrics
 
 import (
@@ -54,7 +53,7 @@ type Metrics struct {
 
 	requests    [nMethods][600]*vm.Counter // by method and status
 	rejections  [nMethods][600]*vm.Counter
-	duration    [nMethods]*vm.Histogram
+	duration    [nMethods]*histogram
 	inFlight    [nMethods]atomic.Int64
 	uploads     *vm.Counter
 	uploadBytes *vm.Counter
@@ -90,11 +89,17 @@ func New(storeRoot string, log AccessLog) *Metrics {
 				m.rejections[mi][code] = r
 			}
 		}
-		m.duration[mi] = m.set.NewHistogram(fmt.Sprintf(`upedge_request_duration_seconds{method=%q}`, method))
+		m.duration[mi] = newHistogram("upedge_request_duration_seconds", fmt.Sprintf("method=%q", method))
 		m.set.NewGauge(fmt.Sprintf(`upedge_in_flight_requests{method=%q}`, method), func() float64 {
 			return float64(m.inFlight[mi].Load())
 		})
 	}
+	m.set.RegisterMetricsWriter(func(w io.Writer) {
+		io.WriteString(w, "# TYPE upedge_request_duration_seconds histogram\n")
+		for _, h := range m.duration {
+			h.write(w)
+		}
+	})
 	m.uploads = m.set.NewCounter("upedge_uploads_total")
 	m.uploadBytes = m.set.NewCounter("upedge_upload_bytes_total")
 	m.sentBytes = m.set.NewCounter("upedge_download_bytes_total")
@@ -172,7 +177,7 @@ func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
 		status = 500
 	}
 	m.requests[mi][status].Inc()
-	m.duration[mi].Update(dur.Seconds())
+	m.duration[mi].update(dur)
 	if r := m.rejections[mi][status]; r != nil {
 		r.Inc()
 	}

@@ -56,6 +56,7 @@ func TestCounts(t *testing.T) {
 		`upedge_rejections_total{method="PUT",reason="too_large"} 2`,
 		`upedge_in_flight_requests{method="PUT"} 0`,
 		`upedge_request_duration_seconds_count{method="PUT"} 4`,
+		`upedge_request_duration_seconds_bucket{method="PUT",le="+Inf"} 4`,
 		`upedge_store_free_bytes `,
 		`process_resident_memory_bytes `,
 	} {
