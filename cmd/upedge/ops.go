@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -179,6 +181,24 @@ func (o *ops) start(stdout io.Writer) error {
 	}
 	if o.enc != nil {
 		o.goWork(func(ctx context.Context) { o.enc.Run(ctx, compress.DefaultTTL, time.Hour) })
+	}
+	if o.access != nil {
+		// SIGHUP reopens the access log after logrotate moved it.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		o.goWork(func(ctx context.Context) {
+			defer signal.Stop(hup)
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					if err := o.access.Reopen(); err != nil {
+						o.log.Error("cannot reopen the access log", "err", err)
+					}
+				}
+			}
+		})
 	}
 	return nil
 }

@@ -37,6 +37,8 @@ type Logger struct {
 	bufs    sync.Pool
 	dropped atomic.Uint64
 	once    sync.Once
+	path    string          // file to reopen, or "" for a stream
+	reopen  chan chan error // served by run
 }
 
 // Open returns a Logger writing to spec: "stderr", "stdout" or a file
@@ -50,11 +52,37 @@ func Open(spec string, stderr io.Writer) (*Logger, error) {
 	case "stdout":
 		return New(os.Stdout, nil, DefaultQueue), nil
 	}
-	f, err := os.OpenFile(spec, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	f, err := openFile(spec)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open access log %q: %w", spec, err)
+		return nil, err
 	}
-	return New(f, f, DefaultQueue), nil
+	l := New(f, f, DefaultQueue)
+	l.path = spec
+	return l, nil
+}
+
+func openFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open access log %q: %w", path, err)
+	}
+	return f, nil
+}
+
+// Reopen makes a file log write to a new file at its path, after the old
+// one was moved away by log rotation (send SIGHUP). For stderr it does
+// nothing. Should the new file not open, logging goes on to the old one.
+func (l *Logger) Reopen() error {
+	if l.path == "" {
+		return nil
+	}
+	errc := make(chan error, 1)
+	select {
+	case l.reopen <- errc:
+		return <-errc
+	case <-l.done:
+		return nil
+	}
 }
 
 // New starts a Logger writing to out; closer, if not nil, is closed by
@@ -66,6 +94,7 @@ func New(out io.Writer, closer io.Closer, queue int) *Logger {
 		done:   make(chan struct{}),
 		out:    out,
 		closer: closer,
+		reopen: make(chan chan error),
 	}
 	l.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
 	go l.run()
@@ -158,6 +187,26 @@ func (l *Logger) run() {
 			write(bp)
 		case <-t.C:
 			_ = w.Flush()
+		case errc := <-l.reopen:
+			// Lines logged before the rotation go to the old file.
+			for drained := false; !drained; {
+				select {
+				case bp := <-l.ch:
+					write(bp)
+				default:
+					drained = true
+				}
+			}
+			_ = w.Flush()
+			f, err := openFile(l.path)
+			if err == nil {
+				if l.closer != nil {
+					_ = l.closer.Close()
+				}
+				l.out, l.closer = f, f
+				w.Reset(f)
+			}
+			errc <- err
 		case <-l.stop:
 			for {
 				select {

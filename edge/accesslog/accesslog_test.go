@@ -3,6 +3,7 @@ package accesslog
 import (
 	"encoding/json"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -94,3 +95,27 @@ func BenchmarkLog(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/access.log"
+	l, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := request("/upload/a/1")
+	l.Log(ctx, time.Now(), 0)
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	l.Log(request("/upload/a/2"), time.Now(), 0)
+	l.Close()
+	old, _ := os.ReadFile(path + ".1")
+	cur, _ := os.ReadFile(path)
+	if !strings.Contains(string(old), "/upload/a/1") || !strings.Contains(string(cur), "/upload/a/2") || strings.Contains(string(cur), "/upload/a/1") {
+		t.Fatalf("rotated %q, new %q", old, cur)
+	}
+}
