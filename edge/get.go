@@ -38,7 +38,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 		h.storeFailed(ctx, "get", string(sc.path), err)
 		return
 	}
-	if obj.File == nil {
+	if !obj.Local() {
 		h.passOn(ctx, sc, obj)
 		return
 	}
@@ -58,9 +58,9 @@ func (h *Handler) entityHeaders(ctx *fasthttp.RequestCtx, sc *scratch, obj *back
 	}
 }
 
-// serveFile answers a download of a local file: preconditions in the order
-// of RFC 9110 section 13.2.2, then a single byte range or the whole file,
-// sent with sendfile.
+// serveFile answers a download of a local object: preconditions in the
+// order of RFC 9110 section 13.2.2, then a single byte range or the whole
+// object, a file sent with sendfile.
 func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
 	handedOver := false
 	defer func() {
@@ -101,6 +101,10 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 	ctx.SetStatusCode(status)
 	if ctx.IsHead() {
 		rh.SetContentLength(int(length))
+		return
+	}
+	if obj.Data != nil {
+		ctx.Response.SetBody(obj.Data[start : start+length])
 		return
 	}
 	if start > 0 {
