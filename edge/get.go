@@ -38,7 +38,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 		h.storeFailed(ctx, "get", string(sc.path), err)
 		return
 	}
-	if obj.File == nil {
+	if !obj.Local() {
 		h.passOn(ctx, sc, obj)
 		return
 	}
@@ -58,9 +58,9 @@ func (h *Handler) entityHeaders(ctx *fasthttp.RequestCtx, sc *scratch, obj *back
 	}
 }
 
-// serveFile answers a download of a local file: preconditions in the order
-// of RFC 9110 section 13.2.2, then a single byte range or the whole file,
-// sent with sendfile.
+// serveFile answers a download of a local object: preconditions in the
+// order of RFC 9110 section 13.2.2, then a single byte range or the whole
+// object, a file sent with sendfile.
 func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
 	handedOver := false
 	defer func() {
@@ -106,6 +106,10 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		rh.SetContentLength(int(length))
 		return
 	}
+	if obj.Data != nil {
+		ctx.Response.SetBody(obj.Data[start : start+length])
+		return
+	}
 	if start > 0 {
 		if _, err := obj.File.Seek(start, 0); err != nil {
 			h.storeFailed(ctx, "seek", string(sc.path), err)
@@ -136,8 +140,10 @@ func (h *Handler) encode(ctx *fasthttp.RequestCtx, obj *backend.Object) {
 	if !ok {
 		return
 	}
-	obj.File.Close()
-	obj.File, obj.Size, obj.ETag = v.File, v.Size, v.ETag
+	if obj.File != nil {
+		obj.File.Close()
+	}
+	obj.File, obj.Data, obj.Size, obj.ETag = v.File, nil, v.Size, v.ETag
 	rh.SetBytesK(hdrContentEncoding, v.Encoding)
 }
 

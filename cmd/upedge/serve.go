@@ -37,7 +37,10 @@ func serve(args, environ []string, stdout, stderr io.Writer) int {
 }
 
 func runServer(cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
-	store, err := dirstore.New(cfg.Store, dirstore.Options{Fsync: cfg.Fsync == "always"})
+	store, err := dirstore.New(cfg.Store, dirstore.Options{
+		Fsync:           cfg.Fsync == "always",
+		SmallCacheBytes: int64(cfg.SmallFileCache),
+	})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@
 package compress
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -199,7 +200,7 @@ func zeroQ(params []byte) bool {
 // Variant implements edge.Encoder.
 func (e *Encoder) Variant(obj *backend.Object, acceptEncoding []byte) (edge.Variant, bool) {
 	enc := Pick(acceptEncoding)
-	if enc == "" || obj.File == nil || obj.ETag == "" || !strings.HasPrefix(obj.ETag, `"`) {
+	if enc == "" || !obj.Local() || obj.ETag == "" || !strings.HasPrefix(obj.ETag, `"`) {
 		return edge.Variant{}, false
 	}
 	key := cacheKey(obj.ETag)
@@ -277,8 +278,13 @@ func (e *Encoder) make(fn, enc string, obj *backend.Object) error {
 			os.Remove(tmp.Name())
 		}
 	}()
-	// A section reader leaves the file offset alone for the caller.
-	src := io.NewSectionReader(obj.File, 0, obj.Size)
+	var src io.Reader
+	if obj.Data != nil {
+		src = bytes.NewReader(obj.Data)
+	} else {
+		// A section reader leaves the file offset alone for the caller.
+		src = io.NewSectionReader(obj.File, 0, obj.Size)
+	}
 	if err := e.compress(tmp, src, enc); err != nil {
 		return fmt.Errorf("cannot compress a variant for %s: %w", fn, err)
 	}

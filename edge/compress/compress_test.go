@@ -62,6 +62,10 @@ func serve(t *testing.T, files map[string]string) (base, cacheDir, root string) 
 	}
 	for name, ct := range files {
 		body := strings.Repeat("hello compressible world\n", 400)
+		if strings.Contains(name, "big") {
+			// Past the store's small-object limit: served from a file.
+			body = strings.Repeat("hello compressible world\n", 10000)
+		}
 		if err := store.Put(context.Background(), name, backend.PutInfo{Size: int64(len(body)), ContentType: ct}, strings.NewReader(body)); err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +108,7 @@ func get(t *testing.T, method, url string, hdr map[string]string) (*http.Respons
 }
 
 func TestCompressedDownloads(t *testing.T) {
-	base, cacheDir, root := serve(t, map[string]string{"a/doc.txt": "text/plain; charset=utf-8", "a/pic.jpg": "image/jpeg"})
+	base, cacheDir, root := serve(t, map[string]string{"a/doc.txt": "text/plain; charset=utf-8", "a/pic.jpg": "image/jpeg", "a/big.json": "application/json"})
 	plain := []byte(strings.Repeat("hello compressible world\n", 400))
 
 	for _, enc := range []string{"zstd", "gzip"} {
@@ -140,8 +144,15 @@ func TestCompressedDownloads(t *testing.T) {
 			t.Errorf("%s If-None-Match: %d; want 304", enc, nm.StatusCode)
 		}
 	}
+	resp, body := get(t, "GET", base+"a/big.json", map[string]string{"Accept-Encoding": "gzip, zstd"})
+	d, _ := zstd.NewReader(bytes.NewReader(body))
+	got, _ := io.ReadAll(d)
+	d.Close()
+	if resp.Header.Get("Content-Encoding") != "zstd" || len(got) != 250000 {
+		t.Fatalf("big file: encoding %q, %d bytes decoded", resp.Header.Get("Content-Encoding"), len(got))
+	}
 	// Range requests get identity bytes.
-	resp, body := get(t, "GET", base+"a/doc.txt", map[string]string{"Accept-Encoding": "zstd", "Range": "bytes=0-4"})
+	resp, body = get(t, "GET", base+"a/doc.txt", map[string]string{"Accept-Encoding": "zstd", "Range": "bytes=0-4"})
 	if resp.StatusCode != 206 || resp.Header.Get("Content-Encoding") != "" || string(body) != "hello" {
 		t.Fatalf("range: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Encoding"), body)
 	}
@@ -157,11 +168,11 @@ func TestCompressedDownloads(t *testing.T) {
 	}
 	// Variants live in the cache, never next to the uploads.
 	cached, _ := os.ReadDir(cacheDir)
-	if len(cached) != 2 {
-		t.Errorf("cache holds %d entries; want 2 (zstd, gzip)", len(cached))
+	if len(cached) != 3 {
+		t.Errorf("cache holds %d entries; want 3", len(cached))
 	}
 	up, _ := os.ReadDir(filepath.Join(root, "a"))
-	if len(up) != 2 {
-		t.Errorf("slot directory holds %d entries; want the 2 uploads", len(up))
+	if len(up) != 3 {
+		t.Errorf("slot directory holds %d entries; want the 3 uploads", len(up))
 	}
 }

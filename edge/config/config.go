@@ -58,6 +58,9 @@ type Config struct {
 	IdleTimeout time.Duration `koanf:"idle_timeout"`
 	// Fsync is "always" (a 201 survives a power cut) or "never".
 	Fsync string `koanf:"fsync"`
+	// SmallFileCache is the memory that files up to 64 KiB may take in
+	// the download cache ("0" turns it off).
+	SmallFileCache ByteSize `koanf:"small_file_cache"`
 	// CORSOrigin is sent as Access-Control-Allow-Origin.
 	CORSOrigin string `koanf:"cors_origin"`
 	// LogLevel is debug, info, warn or error.
@@ -107,17 +110,18 @@ type Config struct {
 // otherwise. It has no secret: one must be given.
 func Default() Config {
 	return Config{
-		Listen:       "127.0.0.1:5050",
-		Prefix:       "/upload/",
-		Store:        "./data",
-		MaxFileSize:  100 << 20, // Prosody's default limit
-		V3Window:     300 * time.Second,
-		ReadTimeout:  60 * time.Second,
-		WriteTimeout: 0,
-		IdleTimeout:  120 * time.Second,
-		Fsync:        "always",
-		CORSOrigin:   "*",
-		LogLevel:     "info",
+		Listen:         "127.0.0.1:5050",
+		Prefix:         "/upload/",
+		Store:          "./data",
+		MaxFileSize:    100 << 20, // Prosody's default limit
+		V3Window:       300 * time.Second,
+		ReadTimeout:    60 * time.Second,
+		WriteTimeout:   0,
+		IdleTimeout:    120 * time.Second,
+		Fsync:          "always",
+		SmallFileCache: 32 << 20,
+		CORSOrigin:     "*",
+		LogLevel:       "info",
 
 		QuotaWindow:   Age(24 * time.Hour),
 		SocketMode:    "0660",
@@ -144,6 +148,7 @@ func FlagSet(name string) *pflag.FlagSet {
 	fs.Duration("write-timeout", d.WriteTimeout, "limit on writing one whole response (0: none)")
 	fs.Duration("idle-timeout", d.IdleTimeout, "close keep-alive connections idle this long")
 	fs.String("fsync", d.Fsync, `"always" or "never": flush uploads to disk before answering 201`)
+	fs.String("small-file-cache", d.SmallFileCache.String(), "memory for caching files up to 64 KiB for downloads (0: off)")
 	fs.String("cors-origin", d.CORSOrigin, "Access-Control-Allow-Origin value")
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
 	// operations (issue 6)
@@ -278,6 +283,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileSize <= 0 {
 		bad("max_file_size", "must be positive, got %d", c.MaxFileSize)
+	}
+	if c.SmallFileCache < 0 {
+		bad("small_file_cache", "must not be negative, got %d", c.SmallFileCache)
 	}
 	if c.V3Window <= 0 {
 		bad("v3_window", "must be positive, got %v", c.V3Window)
