@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/upedge
 CONFIG  ?= configs/upedge.toml
 
-.PHONY: all build run test test-unit e2e bench fmt vet clean
+.PHONY: all build run test test-unit e2e bench fmt vet clean fuzz-ci
 
 all: build
 
@@ -43,6 +43,22 @@ vet:
 
 clean:
 	rm -rf bin
+
+# Every fuzz target for a bounded time each (CI calls this after `make test`).
+# A failure leaves its input under the package's testdata/fuzz/ to commit.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	./edge/token:FuzzVerify \
+	./edge/urlpath:FuzzRelative \
+	./edge:FuzzParseRange \
+	./edge/compress:FuzzPick
+
+fuzz-ci:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 # --- bench-peers (issue 4): upedge against nginx on loopback, written to
 # bench/RESULTS.md, bench/results.json and bench/results.html. About 3

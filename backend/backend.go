@@ -68,6 +68,13 @@ type Object struct {
 	// sendfile.
 	File *os.File
 
+	// Data, instead of File, holds a small local object whole: sending
+	// it with the headers in one write is cheaper than sendfile. The edge
+	// treats it as it treats File. An empty object has a non-nil, empty
+	// Data. Data may be shared with other requests: it must not be
+	// modified.
+	Data []byte
+
 	// Status, when not zero, means an upstream origin has already evaluated
 	// preconditions and Range: the edge passes Status, ContentLength,
 	// ContentRange, LastModified and Body on as they are.
@@ -77,6 +84,10 @@ type Object struct {
 	LastModified  string
 	Body          io.ReadCloser
 }
+
+// Local reports whether o is a local object (File or Data), whose
+// preconditions and ranges the edge evaluates itself.
+func (o *Object) Local() bool { return o.File != nil || o.Data != nil }
 
 // Close releases the file or body of o.
 func (o *Object) Close() error {

@@ -9,8 +9,10 @@
 package edge
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -41,6 +43,58 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for v3 timestamps; default time.Now.
 	Now func() time.Time
+
+	// --- operations hooks (issue 6) ---
+
+	// Admitter, when set, decides on v3 uploads by their signed uploader
+	// (quotas). Uploads without an uploader are not put to it.
+	Admitter Admitter
+	// Encoder, when set, offers compressed variants of local files.
+	Encoder Encoder
+	// UploadContext is the context uploads are stored under; cancelling it
+	// abandons the uploads in flight (they leave nothing behind). Default
+	// context.Background(): shutting the server down lets uploads finish,
+	// unlike the request context, which fasthttp cancels at once.
+	UploadContext context.Context
+	// MinUploadRate, when positive, cuts an upload body that arrives
+	// slower than this many bytes per second on average after a first
+	// BodyReadTimeout, so that a trickling client cannot hold a
+	// connection for ever.
+	MinUploadRate int64
+}
+
+// Admitter decides on uploads by uploader, before their bodies are read.
+// uploader is valid only during the call. Implementations must be safe for
+// concurrent use and must not block.
+type Admitter interface {
+	// Allow reports whether an upload of size bytes may start; it changes
+	// nothing (used on Expect: 100-continue).
+	Allow(uploader []byte, size int64) bool
+	// Reserve books size bytes for an upload about to be read, or reports
+	// false when that would exceed a limit.
+	Reserve(uploader []byte, size int64) bool
+	// Done ends a reservation: stored says whether the upload was kept
+	// (the bytes count) or failed (they are released).
+	Done(uploader []byte, size int64, stored bool)
+}
+
+// Encoder offers compressed variants of local files for download.
+type Encoder interface {
+	// Applies reports whether a file of this type and size may be sent
+	// compressed; if so, its answers vary by Accept-Encoding.
+	Applies(contentType string, size int64) bool
+	// Variant returns an open compressed variant of obj for a client that
+	// sent acceptEncoding, or ok false to send obj as it is. The caller
+	// closes Variant.File.
+	Variant(obj *backend.Object, acceptEncoding []byte) (v Variant, ok bool)
+}
+
+// Variant is a compressed representation of a file.
+type Variant struct {
+	File     *os.File
+	Size     int64
+	Encoding string // Content-Encoding token, e.g. "zstd"
+	ETag     string // quoted, distinct from the identity ETag
 }
 
 // Handler serves one store. It is safe for concurrent use.
@@ -54,13 +108,19 @@ type Handler struct {
 	log      *slog.Logger
 	scratch  sync.Pool // of *scratch
 	lingers  sync.Pool // of *lingering
+
+	admit     Admitter
+	enc       Encoder
+	uploadCtx context.Context
+	minRate   int64
 }
 
 // scratch is per-request working space, pooled so that routing and token
 // checks allocate nothing.
 type scratch struct {
-	path []byte
-	buf  []byte
+	path     []byte
+	buf      []byte
+	uploader []byte // v3 uploader of a checked PUT; aliases the request
 }
 
 // New returns a Handler that keeps uploads in store.
@@ -91,6 +151,14 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 		bodyWait: opts.BodyReadTimeout,
 		cors:     newCORSHeaders(opts.CORSOrigin),
 		log:      opts.Logger,
+
+		admit:     opts.Admitter,
+		enc:       opts.Encoder,
+		uploadCtx: opts.UploadContext,
+		minRate:   opts.MinUploadRate,
+	}
+	if h.uploadCtx == nil {
+		h.uploadCtx = context.Background()
 	}
 	h.lingers.New = h.newLingering
 	h.scratch.New = func() any { return &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)} }
@@ -104,7 +172,7 @@ func (h *Handler) Prefix() string { return h.prefix }
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	h.cors.apply(&ctx.Response.Header)
 	sc := h.scratch.Get().(*scratch)
-	defer h.scratch.Put(sc)
+	defer h.putScratch(sc)
 	m := ctx.Method()
 	switch string(m) {
 	case fasthttp.MethodPut:
@@ -129,7 +197,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 		return fasthttp.StatusContinue
 	}
 	sc := h.scratch.Get().(*scratch)
-	defer h.scratch.Put(sc)
+	defer h.putScratch(sc)
 	_, status := h.checkPut(ctx, sc)
 	if status != 0 {
 		// fasthttp writes the status we return as the whole answer; the
@@ -138,6 +206,12 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 		return status
 	}
 	return fasthttp.StatusContinue
+}
+
+// putScratch returns sc to the pool, dropping its alias of the request.
+func (h *Handler) putScratch(sc *scratch) {
+	sc.uploader = nil
+	h.scratch.Put(sc)
 }
 
 // fail answers with status and its reason phrase as a short body.

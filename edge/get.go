@@ -38,7 +38,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 		h.storeFailed(ctx, "get", string(sc.path), err)
 		return
 	}
-	if obj.File == nil {
+	if !obj.Local() {
 		h.passOn(ctx, sc, obj)
 		return
 	}
@@ -58,9 +58,9 @@ func (h *Handler) entityHeaders(ctx *fasthttp.RequestCtx, sc *scratch, obj *back
 	}
 }
 
-// serveFile answers a download of a local file: preconditions in the order
-// of RFC 9110 section 13.2.2, then a single byte range or the whole file,
-// sent with sendfile.
+// serveFile answers a download of a local object: preconditions in the
+// order of RFC 9110 section 13.2.2, then a single byte range or the whole
+// object, a file sent with sendfile.
 func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
 	handedOver := false
 	defer func() {
@@ -68,8 +68,11 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 			obj.Close()
 		}
 	}()
-	h.entityHeaders(ctx, sc, obj)
 	rq := &ctx.Request.Header
+	if h.enc != nil {
+		h.encode(ctx, obj)
+	}
+	h.entityHeaders(ctx, sc, obj)
 	switch checkPreconditions(rq, obj.ETag, obj.ModTime) {
 	case preconditionFailed:
 		h.fail(ctx, fasthttp.StatusPreconditionFailed)
@@ -103,6 +106,10 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		rh.SetContentLength(int(length))
 		return
 	}
+	if obj.Data != nil {
+		ctx.Response.SetBody(obj.Data[start : start+length])
+		return
+	}
 	if start > 0 {
 		if _, err := obj.File.Seek(start, 0); err != nil {
 			h.storeFailed(ctx, "seek", string(sc.path), err)
@@ -114,6 +121,37 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 	ctx.Response.SetBodyStream(obj.File, int(length))
 	handedOver = true
 }
+
+// encode swaps obj's file for a compressed variant when the encoder has
+// one for this client. Never for a Range request: ranges address the
+// identity bytes. Answers vary by Accept-Encoding whenever the type is
+// compressible, so that caches keep the variants apart.
+func (h *Handler) encode(ctx *fasthttp.RequestCtx, obj *backend.Object) {
+	if !h.enc.Applies(obj.ContentType, obj.Size) {
+		return
+	}
+	rh := &ctx.Response.Header
+	rh.SetBytesKV(hdrVary, valAcceptEncoding)
+	rq := &ctx.Request.Header
+	if len(rq.Peek(fasthttp.HeaderRange)) > 0 {
+		return
+	}
+	v, ok := h.enc.Variant(obj, rq.Peek(fasthttp.HeaderAcceptEncoding))
+	if !ok {
+		return
+	}
+	if obj.File != nil {
+		obj.File.Close()
+	}
+	obj.File, obj.Data, obj.Size, obj.ETag = v.File, nil, v.Size, v.ETag
+	rh.SetBytesK(hdrContentEncoding, v.Encoding)
+}
+
+var (
+	hdrVary            = []byte("Vary")
+	valAcceptEncoding  = []byte("Accept-Encoding")
+	hdrContentEncoding = []byte("Content-Encoding")
+)
 
 // passOn relays an answer an upstream origin has already shaped (status,
 // range, validators), adding our own safety and CORS headers.

@@ -2,7 +2,6 @@ package edge
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"time"
@@ -68,6 +67,12 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
 	if err := h.verifier.Verify(ver, mac, &c); err != nil {
 		return 0, fasthttp.StatusForbidden
 	}
+	if ver == token.V3 && len(c.Uploader) > 0 {
+		sc.uploader = c.Uploader
+		if h.admit != nil && !h.admit.Allow(c.Uploader, size) {
+			return 0, fasthttp.StatusRequestEntityTooLarge
+		}
+	}
 	return size, 0
 }
 
@@ -118,9 +123,10 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 		return
 	}
 	name := string(sc.path)
-	// Context for the store: the upload is abandoned if the server shuts
-	// down under it.
-	sctx := context.Context(ctx)
+	// Context for the store: the upload is abandoned when h.uploadCtx is
+	// cancelled (at the end of a graceful shutdown). Not ctx: fasthttp
+	// cancels it the moment shutdown starts.
+	sctx := h.uploadCtx
 	exists, err := h.store.Exists(sctx, name)
 	if err != nil {
 		h.storeFailed(ctx, "exists", name, err)
@@ -131,6 +137,12 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 		h.refuse(ctx, fasthttp.StatusConflict)
 		return
 	}
+	if h.admit != nil && len(sc.uploader) > 0 {
+		if !h.admit.Reserve(sc.uploader, size) {
+			h.refuse(ctx, fasthttp.StatusRequestEntityTooLarge)
+			return
+		}
+	}
 	ct := string(ctx.Request.Header.ContentType())
 	if ct == "" {
 		ct = token.DefaultContentType
@@ -139,7 +151,15 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	if body.r == nil {
 		body.r = eofReader{}
 	}
+	if secs := size / max(h.minRate, 1); h.minRate > 0 && secs < 1<<30 {
+		// The whole body must arrive by this time: a first wait, then
+		// the size at the minimum rate.
+		body.cutoff = time.Now().Add(h.bodyWait + time.Duration(secs)*time.Second)
+	}
 	err = h.store.Put(sctx, name, backend.PutInfo{Size: size, ContentType: ct}, body)
+	if h.admit != nil && len(sc.uploader) > 0 {
+		h.admit.Done(sc.uploader, size, err == nil)
+	}
 	if err != nil {
 		if body.failed {
 			// The client's side broke: whatever is left of the request
@@ -234,6 +254,7 @@ type exactBody struct {
 	conn   deadliner
 	wait   time.Duration
 	last   time.Time
+	cutoff time.Time // zero: none
 	failed bool
 }
 
@@ -250,8 +271,12 @@ func (b *exactBody) Read(p []byte) (int, error) {
 	}
 	if now := time.Now(); now.Sub(b.last) > time.Second {
 		b.last = now
+		deadline := now.Add(b.wait)
+		if !b.cutoff.IsZero() && b.cutoff.Before(deadline) {
+			deadline = b.cutoff
+		}
 		if c := b.conn.Conn(); c != nil {
-			_ = c.SetReadDeadline(now.Add(b.wait))
+			_ = c.SetReadDeadline(deadline)
 		}
 	}
 	n, err := b.r.Read(p)

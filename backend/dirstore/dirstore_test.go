@@ -67,8 +67,8 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer obj.Close()
-		got, _ := io.ReadAll(obj.File)
-		if string(got) != "hello" || obj.Size != 5 || obj.ContentType != "text/plain; charset=utf-8" || obj.ETag == "" {
+		got := obj.Data
+		if obj.File != nil || string(got) != "hello" || obj.Size != 5 || obj.ContentType != "text/plain; charset=utf-8" || obj.ETag == "" {
 			t.Fatalf("got %q size %d type %q etag %q", got, obj.Size, obj.ContentType, obj.ETag)
 		}
 		if ok, _ := s.Exists(context.Background(), "abc/my file.txt"); !ok {
@@ -238,5 +238,89 @@ func TestLargeBodyConstantBuffer(t *testing.T) {
 	got, _ := os.ReadFile(filepath.Join(dir, "big/x"))
 	if !bytes.Equal(got, body) {
 		t.Fatal("stored body differs")
+	}
+}
+
+func TestGetSmallInMemoryLargeAsFile(t *testing.T) {
+	s, _ := newStore(t, false)
+	for _, size := range []int{0, 1, smallFile, smallFile + 1, 1 << 20} {
+		body := strings.Repeat("z", size)
+		name := "sz/" + strings.Repeat("n", 1+size%7) + string(rune('a'+size%26))
+		if err := put(s, name, body, ""); err != nil {
+			t.Fatal(err)
+		}
+		obj, err := s.Get(context.Background(), name, &backend.GetRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		if size <= smallFile {
+			if obj.File != nil || obj.Data == nil {
+				t.Fatalf("size %d: File %v, Data nil %v; want Data only", size, obj.File != nil, obj.Data == nil)
+			}
+			got = obj.Data
+		} else {
+			if obj.File == nil || obj.Data != nil {
+				t.Fatalf("size %d: want File only", size)
+			}
+			got, _ = io.ReadAll(obj.File)
+		}
+		obj.Close()
+		if string(got) != body || obj.Size != int64(size) {
+			t.Fatalf("size %d: got %d bytes, Size %d", size, len(got), obj.Size)
+		}
+	}
+}
+
+func TestSmallCacheNeverStale(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(name string) (*backend.Object, error) {
+		return s.Get(context.Background(), name, &backend.GetRequest{})
+	}
+	if err := put(s, "c/a.txt", "first", "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // miss, then hit
+		obj, err := get("c/a.txt")
+		if err != nil || string(obj.Data) != "first" || obj.ContentType != "text/plain" || obj.ETag == "" {
+			t.Fatalf("get %d: %v %q %q", i, err, obj.Data, obj.ContentType)
+		}
+	}
+	// Deleted (retention, or an operator's rm): not served.
+	os.Remove(filepath.Join(dir, "c/a.txt"))
+	if _, err := get("c/a.txt"); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("after delete: got %v; want ErrNotFound", err)
+	}
+	// Uploaded again under the same name: the new content.
+	if err := put(s, "c/a.txt", "second!", "text/html"); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := get("c/a.txt")
+	if err != nil || string(obj.Data) != "second!" || obj.ContentType != "text/html" {
+		t.Fatalf("after re-upload: %v %q %q", err, obj.Data, obj.ContentType)
+	}
+	// Replaced by hand with a file of the same size: a new inode.
+	os.WriteFile(filepath.Join(dir, "c/b.tmp"), []byte("SECOND!"), 0o644)
+	os.Rename(filepath.Join(dir, "c/b.tmp"), filepath.Join(dir, "c/a.txt"))
+	if obj, err := get("c/a.txt"); err != nil || string(obj.Data) != "SECOND!" {
+		t.Fatalf("after replace: %v %q", err, obj.Data)
+	}
+}
+
+func TestSmallCacheBudget(t *testing.T) {
+	c := newSmallCache(64 << 10)
+	for i := 0; i < 100; i++ {
+		c.store(strings.Repeat("k", i+1), &cachedFile{data: make([]byte, 3000)})
+		if c.used > c.budget {
+			t.Fatalf("used %d over budget %d", c.used, c.budget)
+		}
+	}
+	c.store("huge", &cachedFile{data: make([]byte, 32<<10)}) // over budget/16: not kept
+	if c.items["huge"] != nil {
+		t.Fatal("kept an entry larger than a sixteenth of the budget")
 	}
 }

@@ -114,6 +114,8 @@ func readAll(t *testing.T, o *backend.Object) []byte {
 	t.Helper()
 	var r io.Reader
 	switch {
+	case o.Data != nil:
+		return o.Data
 	case o.File != nil:
 		r = o.File
 	case o.Body != nil:

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,18 +8,13 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/upedge/upedge/edge"
 	"github.com/upedge/upedge/edge/config"
 )
-
-// shutdownGrace is how long in-flight requests may run on after SIGTERM.
-const shutdownGrace = 30 * time.Second
 
 func serve(args, environ []string, stdout, stderr io.Writer) int {
 	fs := config.FlagSet("upedge serve")
@@ -42,11 +36,16 @@ func serve(args, environ []string, stdout, stderr io.Writer) int {
 }
 
 func runServer(cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
-	store, where, err := openStore(cfg, os.Getenv)
+	store, local, where, err := openStore(cfg, os.Getenv)
 	if err != nil {
 		return err
 	}
-	h, err := edge.New(edge.Options{
+	ops, err := newOps(cfg, local, healthCheck(store, local), log)
+	if err != nil {
+		return err
+	}
+	defer ops.close()
+	opts := edge.Options{
 		Secret:          []byte(cfg.Secret),
 		Prefix:          cfg.Prefix,
 		MaxFileSize:     int64(cfg.MaxFileSize),
@@ -54,7 +53,9 @@ func runServer(cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 		BodyReadTimeout: cfg.ReadTimeout,
 		CORSOrigin:      cfg.CORSOrigin,
 		Logger:          log,
-	}, store)
+	}
+	ops.editOptions(&opts)
+	h, err := edge.New(opts, store)
 	if err != nil {
 		return err
 	}
@@ -63,55 +64,48 @@ func runServer(cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
 		WriteTimeout: cfg.WriteTimeout,
 		IdleTimeout:  cfg.IdleTimeout,
 		Logger:       log,
+		MaxConns:     cfg.MaxConns,
 	})
-	ln, err := listen(cfg.Listen)
+	ops.wrapServer(srv)
+	ln, err := ops.listen(cfg.Listen)
 	if err != nil {
 		return err
 	}
 	if cfg.Secret == config.ExampleSecret {
 		log.Warn("running with the example secret from configs/: anyone who has read it can upload; set secret or secret_file before exposing this edge")
 	}
-	fmt.Fprintf(stdout, "upedge listening on %s%s (%s, max file size %s)\n", displayAddr(ln), h.Prefix(), where, cfg.MaxFileSize)
+	tls := cfg.TLSCert != ""
+	fmt.Fprintf(stdout, "upedge listening on %s%s (%s, max file size %s)\n", displayAddr(ln, tls), h.Prefix(), where, cfg.MaxFileSize)
+	if err := ops.start(stdout); err != nil {
+		ln.Close()
+		return err
+	}
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(stop)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if tls {
+			served <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-served:
 		return err
 	case sig := <-stop:
-		log.Info("shutting down", "signal", sig.String(), "grace", shutdownGrace)
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		return srv.ShutdownWithContext(ctx)
+		return ops.shutdown(srv, sig)
 	}
 }
 
-// listen opens a TCP listener for host:port or a unix socket for
-// unix:/path, replacing a stale socket file.
-func listen(addr string) (net.Listener, error) {
-	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
-		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			_ = os.Remove(path)
-		}
-		ln, err := net.Listen("unix", path)
-		if err != nil {
-			return nil, fmt.Errorf("cannot listen on unix socket %q: %w", path, err)
-		}
-		return ln, nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("cannot listen on %q: %w", addr, err)
-	}
-	return ln, nil
-}
-
-func displayAddr(ln net.Listener) string {
+func displayAddr(ln net.Listener, tls bool) string {
 	if ln.Addr().Network() == "unix" {
 		return "unix:" + ln.Addr().String() + " path "
+	}
+	if tls {
+		return "https://" + ln.Addr().String()
 	}
 	return "http://" + ln.Addr().String()
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/dirstore"
@@ -11,16 +13,19 @@ import (
 )
 
 // openStore returns the store cfg selects, the upstream origin when
-// origin is set and the store directory otherwise, and how to name it in
-// the startup line (never with credentials). getenv supplies the AWS_*
-// credentials when the config has none.
-func openStore(cfg *config.Config, getenv func(string) string) (backend.Store, string, error) {
+// origin is set and the store directory otherwise (then also as local),
+// and how to name it in the startup line (never with credentials). getenv
+// supplies the AWS_* credentials when the config has none.
+func openStore(cfg *config.Config, getenv func(string) string) (store backend.Store, local *dirstore.Store, where string, err error) {
 	if cfg.Origin == "" {
-		ds, err := dirstore.New(cfg.Store, dirstore.Options{Fsync: cfg.Fsync == "always"})
+		ds, err := dirstore.New(cfg.Store, dirstore.Options{
+			Fsync:           cfg.Fsync == "always",
+			SmallCacheBytes: int64(cfg.SmallFileCache),
+		})
 		if err != nil {
-			return nil, "", err
+			return nil, nil, "", err
 		}
-		return ds, "store " + ds.Root(), nil
+		return ds, ds, "store " + ds.Root(), nil
 	}
 	opts := origin.Options{
 		Username:          cfg.OriginUser,
@@ -42,7 +47,25 @@ func openStore(cfg *config.Config, getenv func(string) string) (backend.Store, s
 	}
 	s, err := origin.New(cfg.Origin, opts)
 	if err != nil {
-		return nil, "", fmt.Errorf("cannot set up origin: %w", err)
+		return nil, nil, "", fmt.Errorf("cannot set up origin: %w", err)
 	}
-	return s, "origin " + origin.Redact(cfg.Origin), nil
+	return s, nil, "origin " + origin.Redact(cfg.Origin), nil
+}
+
+// healthProbe is the name /healthz asks an origin about (HEAD): whether
+// it exists does not matter, only that the origin answers.
+const healthProbe = ".upedge-healthz"
+
+// healthCheck returns what /healthz runs: the store directory must be
+// writable, an origin must answer.
+func healthCheck(store backend.Store, local *dirstore.Store) func() error {
+	if local != nil {
+		return local.CheckWritable
+	}
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := store.Exists(ctx, healthProbe)
+		return err
+	}
 }

@@ -58,10 +58,52 @@ type Config struct {
 	IdleTimeout time.Duration `koanf:"idle_timeout"`
 	// Fsync is "always" (a 201 survives a power cut) or "never".
 	Fsync string `koanf:"fsync"`
+	// SmallFileCache is the memory that files up to 64 KiB may take in
+	// the download cache ("0" turns it off).
+	SmallFileCache ByteSize `koanf:"small_file_cache"`
 	// CORSOrigin is sent as Access-Control-Allow-Origin.
 	CORSOrigin string `koanf:"cors_origin"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `koanf:"log_level"`
+
+	// --- operations (issue 6) ---
+
+	// Retention removes uploads older than this from the store; 0 is off.
+	Retention Age `koanf:"retention"`
+	// QuotaWindow is the rolling window of QuotaWindowBytes.
+	QuotaWindow Age `koanf:"quota_window"`
+	// QuotaWindowBytes caps what one v3 uploader may upload within
+	// QuotaWindow; 0 is no cap.
+	QuotaWindowBytes ByteSize `koanf:"quota_window_bytes"`
+	// QuotaTotalBytes caps what one v3 uploader may upload in all; 0 is
+	// no cap.
+	QuotaTotalBytes ByteSize `koanf:"quota_total_bytes"`
+	// QuotaFile keeps the quota state across restarts; "" is
+	// STORE/.upedge/quota.json.
+	QuotaFile string `koanf:"quota_file"`
+	// MetricsListen serves /metrics and /healthz; "" is off.
+	MetricsListen string `koanf:"metrics_listen"`
+	// AccessLog is "" (off), "stderr" or a file path.
+	AccessLog string `koanf:"access_log"`
+	// SocketMode is the permission of a unix listen socket, octal.
+	SocketMode string `koanf:"socket_mode"`
+	// TLSCert and TLSKey, both set, make the edge speak HTTPS itself.
+	TLSCert string `koanf:"tls_cert"`
+	TLSKey  string `koanf:"tls_key"`
+	// Compress sends CompressTypes zstd- or gzip-encoded to clients that
+	// accept it.
+	Compress      bool `koanf:"compress"`
+	CompressTypes List `koanf:"compress_types"`
+	// CompressCache holds the compressed variants; "" is
+	// STORE/.upedge/cache.
+	CompressCache string `koanf:"compress_cache"`
+	// ShutdownGrace is how long in-flight uploads may run on after SIGTERM.
+	ShutdownGrace time.Duration `koanf:"shutdown_grace"`
+	// MinUploadRate cuts an upload body slower than this on average, in
+	// bytes per second, after a first read_timeout; 0 is off.
+	MinUploadRate ByteSize `koanf:"min_upload_rate"`
+	// MaxConns caps concurrent connections; 0 is fasthttp's default.
+	MaxConns int `koanf:"max_conns"`
 
 	// Upstream origin (backend/origin). Origin, when set, replaces Store:
 	// http(s)://HOST/PATH/ is a WebDAV/HTTP origin, s3://BUCKET/PREFIX a
@@ -90,17 +132,24 @@ type Config struct {
 // otherwise. It has no secret: one must be given.
 func Default() Config {
 	return Config{
-		Listen:       "127.0.0.1:5050",
-		Prefix:       "/upload/",
-		Store:        "./data",
-		MaxFileSize:  100 << 20, // Prosody's default limit
-		V3Window:     300 * time.Second,
-		ReadTimeout:  60 * time.Second,
-		WriteTimeout: 0,
-		IdleTimeout:  120 * time.Second,
-		Fsync:        "always",
-		CORSOrigin:   "*",
-		LogLevel:     "info",
+		Listen:         "127.0.0.1:5050",
+		Prefix:         "/upload/",
+		Store:          "./data",
+		MaxFileSize:    100 << 20, // Prosody's default limit
+		V3Window:       300 * time.Second,
+		ReadTimeout:    60 * time.Second,
+		WriteTimeout:   0,
+		IdleTimeout:    120 * time.Second,
+		Fsync:          "always",
+		SmallFileCache: 32 << 20,
+		CORSOrigin:     "*",
+		LogLevel:       "info",
+
+		QuotaWindow:   Age(24 * time.Hour),
+		SocketMode:    "0660",
+		CompressTypes: List{"text/*", "application/json", "application/xml", "application/javascript", "application/xhtml+xml", "image/svg+xml", "image/bmp"},
+		ShutdownGrace: 30 * time.Second,
+		MinUploadRate: 1 << 10,
 
 		OriginTimeout: 30 * time.Second,
 		S3Region:      "us-east-1",
@@ -124,8 +173,26 @@ func FlagSet(name string) *pflag.FlagSet {
 	fs.Duration("write-timeout", d.WriteTimeout, "limit on writing one whole response (0: none)")
 	fs.Duration("idle-timeout", d.IdleTimeout, "close keep-alive connections idle this long")
 	fs.String("fsync", d.Fsync, `"always" or "never": flush uploads to disk before answering 201`)
+	fs.String("small-file-cache", d.SmallFileCache.String(), "memory for caching files up to 64 KiB for downloads (0: off)")
 	fs.String("cors-origin", d.CORSOrigin, "Access-Control-Allow-Origin value")
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
+	// operations (issue 6)
+	fs.String("retention", "", `remove uploads older than this, e.g. "7d" (off when empty)`)
+	fs.String("quota-window", d.QuotaWindow.String(), "rolling window of quota-window-bytes")
+	fs.String("quota-window-bytes", "0", "per-uploader (v3) bytes within quota-window (0: no cap)")
+	fs.String("quota-total-bytes", "0", "per-uploader (v3) bytes in all (0: no cap)")
+	fs.String("quota-file", "", "quota state file (default STORE/.upedge/quota.json)")
+	fs.String("metrics-listen", "", "address for /metrics and /healthz (off when empty)")
+	fs.String("access-log", "", `access log: "" (off), "stderr" or a file path`)
+	fs.String("socket-mode", d.SocketMode, "permission of a unix listen socket (octal)")
+	fs.String("tls-cert", "", "TLS certificate file (PEM); with tls-key, serve HTTPS")
+	fs.String("tls-key", "", "TLS private key file (PEM)")
+	fs.Bool("compress", false, "send compressible types zstd/gzip-encoded to clients that accept it")
+	fs.String("compress-types", strings.Join(d.CompressTypes, ","), "comma-separated media types (type/* allowed) to compress")
+	fs.String("compress-cache", "", "directory of compressed variants (default STORE/.upedge/cache)")
+	fs.Duration("shutdown-grace", d.ShutdownGrace, "how long in-flight uploads may finish after SIGTERM")
+	fs.String("min-upload-rate", d.MinUploadRate.String(), "cut uploads slower than this many bytes/s on average (0: off)")
+	fs.Int("max-conns", 0, "cap on concurrent connections (0: fasthttp default)")
 
 	// Upstream origin; credentials and headers are config keys only.
 	fs.String("origin", "", "keep uploads on an origin instead of --store: http(s)://HOST/PATH/ or s3://BUCKET/PREFIX")
@@ -249,6 +316,9 @@ func (c *Config) Validate() error {
 	if c.MaxFileSize <= 0 {
 		bad("max_file_size", "must be positive, got %d", c.MaxFileSize)
 	}
+	if c.SmallFileCache < 0 {
+		bad("small_file_cache", "must not be negative, got %d", c.SmallFileCache)
+	}
 	if c.V3Window <= 0 {
 		bad("v3_window", "must be positive, got %v", c.V3Window)
 	}
@@ -269,8 +339,121 @@ func (c *Config) Validate() error {
 	default:
 		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
 	}
+	c.validateOps(bad)
 	c.validateOrigin(bad)
 	return errors.Join(errs...)
+}
+
+// validateOps checks the operations keys (issue 6).
+func (c *Config) validateOps(bad func(key, format string, args ...any)) {
+	if c.Retention < 0 {
+		bad("retention", "must not be negative, got %v", c.Retention)
+	}
+	if c.QuotaWindow <= 0 {
+		bad("quota_window", "must be positive, got %v", c.QuotaWindow)
+	}
+	if c.QuotaWindowBytes < 0 {
+		bad("quota_window_bytes", "must not be negative, got %d", c.QuotaWindowBytes)
+	}
+	if c.QuotaTotalBytes < 0 {
+		bad("quota_total_bytes", "must not be negative, got %d", c.QuotaTotalBytes)
+	}
+	if c.MetricsListen != "" && !strings.HasPrefix(c.MetricsListen, "unix:") && !strings.Contains(c.MetricsListen, ":") {
+		bad("metrics_listen", "%q is neither host:port nor unix:/path", c.MetricsListen)
+	}
+	if _, err := c.SocketFileMode(); err != nil {
+		bad("socket_mode", "%v", err)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert", "tls_cert and tls_key must be set together")
+	}
+	for _, t := range c.CompressTypes {
+		if !strings.Contains(t, "/") {
+			bad("compress_types", "%q is not a media type (type/subtype or type/*)", t)
+		}
+	}
+	if c.ShutdownGrace < 0 {
+		bad("shutdown_grace", "must not be negative, got %v", c.ShutdownGrace)
+	}
+	if c.MinUploadRate < 0 {
+		bad("min_upload_rate", "must not be negative, got %d", c.MinUploadRate)
+	}
+	if c.MaxConns < 0 {
+		bad("max_conns", "must not be negative, got %d", c.MaxConns)
+	}
+}
+
+// SocketFileMode returns SocketMode as a file mode.
+func (c *Config) SocketFileMode() (os.FileMode, error) {
+	m, err := strconv.ParseUint(c.SocketMode, 8, 32)
+	if err != nil || m > 0o777 {
+		return 0, fmt.Errorf("%q is not an octal permission like 0660", c.SocketMode)
+	}
+	return os.FileMode(m), nil
+}
+
+// Age is a duration that also reads days: "7d", "36h", "1d12h", "90m".
+// The empty string is zero.
+type Age time.Duration
+
+// ParseAge parses an age as Age documents.
+func ParseAge(s string) (Age, error) {
+	t := strings.TrimSpace(s)
+	if t == "" || t == "0" {
+		return 0, nil
+	}
+	var days time.Duration
+	if i := strings.IndexByte(t, 'd'); i >= 0 {
+		n, err := strconv.ParseUint(t[:i], 10, 32)
+		if err != nil {
+			return 0, fmt.Errorf("cannot parse age %q: want e.g. 7d, 36h, 1d12h or 90m", s)
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		t = t[i+1:]
+	}
+	var rest time.Duration
+	if t != "" {
+		var err error
+		if rest, err = time.ParseDuration(t); err != nil {
+			return 0, fmt.Errorf("cannot parse age %q: want e.g. 7d, 36h, 1d12h or 90m", s)
+		}
+	}
+	return Age(days + rest), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (a *Age) UnmarshalText(text []byte) error {
+	v, err := ParseAge(string(text))
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// String formats a as whole days where it is some, else as a Go duration.
+func (a Age) String() string {
+	d := time.Duration(a)
+	if d != 0 && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+// List is a list of strings: a TOML array, or one comma-separated string
+// from the environment or a flag.
+type List []string
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (l *List) UnmarshalText(text []byte) error {
+	var out List
+	for _, s := range strings.Split(string(text), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	*l = out
+	return nil
 }
 
 func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
@@ -302,6 +485,17 @@ func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
 	}
 	if c.OriginTimeout <= 0 {
 		bad("origin_timeout", "must be positive, got %v", c.OriginTimeout)
+	}
+	// The operations that work on the store directory have none to work
+	// on behind an origin.
+	if c.Retention != 0 {
+		bad("retention", "works on the store directory, not an origin; expire uploads on the origin (an S3 lifecycle rule, see docs/origins.md)")
+	}
+	if c.Compress {
+		bad("compress", "works on files in the store directory, not on an origin's answers")
+	}
+	if (c.QuotaWindowBytes > 0 || c.QuotaTotalBytes > 0) && c.QuotaFile == "" {
+		bad("quota_file", "must be set when quotas are on with an origin (there is no store directory to keep it in)")
 	}
 }
 

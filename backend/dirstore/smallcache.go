@@ -1,0 +1,90 @@
+package dirstore
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// smallCache keeps small files whole in memory, so that a download of a
+// popular sticker or thumbnail costs one stat instead of open, fstat,
+// fgetxattr, read and close.
+//
+// An entry is served only while a stat of its path still shows the same
+// inode, size, modification and change time: a file deleted (by retention
+// or by hand), replaced, or whose xattr changed is never served stale.
+// Uploads are immutable, so in practice entries live until evicted.
+type smallCache struct {
+	mu     sync.RWMutex
+	budget int64 // bytes of file data at most
+	used   int64
+	items  map[string]*cachedFile
+}
+
+type cachedFile struct {
+	ino   uint64
+	size  int64
+	mtime unix.Timespec
+	ctime unix.Timespec
+
+	data        []byte
+	etag        string
+	contentType string
+}
+
+func newSmallCache(budget int64) *smallCache {
+	if budget <= 0 {
+		return nil
+	}
+	return &smallCache{budget: budget, items: make(map[string]*cachedFile)}
+}
+
+// lookup returns the entry for fn if st describes the file it was read
+// from.
+func (c *smallCache) lookup(fn string, st *unix.Stat_t) *cachedFile {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	e := c.items[fn]
+	c.mu.RUnlock()
+	if e == nil || e.ino != st.Ino || e.size != st.Size || e.mtime != st.Mtim || e.ctime != st.Ctim {
+		return nil
+	}
+	return e
+}
+
+func (c *smallCache) store(fn string, e *cachedFile) {
+	if c == nil || int64(len(e.data)) > c.budget/16 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.items[fn]; old != nil {
+		c.used -= int64(len(old.data))
+	}
+	// Over budget: drop entries in map order, which Go randomises: a
+	// random eviction, good enough for immutable files and free of
+	// bookkeeping on the read path.
+	for k, v := range c.items {
+		if c.used+int64(len(e.data)) <= c.budget {
+			break
+		}
+		delete(c.items, k)
+		c.used -= int64(len(v.data))
+	}
+	c.items[fn] = e
+	c.used += int64(len(e.data))
+}
+
+func (c *smallCache) forget(fn string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	if old := c.items[fn]; old != nil {
+		c.used -= int64(len(old.data))
+		delete(c.items, fn)
+	}
+	c.mu.Unlock()
+}

@@ -1,0 +1,238 @@
+// Package metrics counts what the edge does, for Prometheus, and serves
+// /metrics and /healthz on a listener of their own (never on the public
+// one). It uses github.com/VictoriaMetrics/metrics: atomic counters and
+// histograms without reflection or allocation per request.
+//
+// Request durations are a Prometheus histogram with fixed le buckets
+// (histogram.go), which Prometheus and VictoriaMetrics both read.
+package metrics
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	vm "github.com/VictoriaMetrics/metrics"
+	"github.com/valyala/fasthttp"
+	"golang.org/x/sys/unix"
+)
+
+// AccessLog receives every finished request (accesslog.Logger).
+type AccessLog interface {
+	Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration)
+}
+
+const (
+	mPut = iota
+	mGet
+	mHead
+	mOptions
+	mOther
+	nMethods
+)
+
+var methodNames = [nMethods]string{"PUT", "GET", "HEAD", "OPTIONS", "other"}
+
+// statuses are the codes counted by their own label; others count as
+// their class ("2xx", "4xx", ...).
+var statuses = []int{200, 201, 204, 206, 304, 400, 403, 404, 405, 409, 411, 412, 413, 416, 500, 502, 504, 507}
+
+// reasons names why an upload or download was refused, by status.
+var reasons = map[int]string{
+	400: "bad_request", 403: "token", 404: "not_found", 405: "method", 409: "exists",
+	411: "no_length", 412: "precondition", 413: "too_large", 416: "range",
+	500: "internal", 502: "upstream", 504: "upstream_timeout", 507: "no_space",
+}
+
+// Metrics is safe for concurrent use.
+type Metrics struct {
+	set *vm.Set
+	log AccessLog
+
+	requests    [nMethods][600]*vm.Counter // by method and status
+	rejections  [nMethods][600]*vm.Counter
+	duration    [nMethods]*histogram
+	inFlight    [nMethods]atomic.Int64
+	uploads     *vm.Counter
+	uploadBytes *vm.Counter
+	sentBytes   *vm.Counter
+}
+
+// New registers the edge's metrics. storeRoot, if not empty, is the
+// directory whose file system's free space is reported.
+func New(storeRoot string, log AccessLog) *Metrics {
+	m := &Metrics{set: vm.NewSet(), log: log}
+	for mi, method := range methodNames {
+		byStatus := map[string]*vm.Counter{}
+		rejByStatus := map[string]*vm.Counter{}
+		for code := 100; code < 600; code++ {
+			label := strconv.Itoa(code/100) + "xx"
+			for _, s := range statuses {
+				if s == code {
+					label = strconv.Itoa(code)
+				}
+			}
+			c := byStatus[label]
+			if c == nil {
+				c = m.set.NewCounter(fmt.Sprintf(`upedge_requests_total{method=%q,status=%q}`, method, label))
+				byStatus[label] = c
+			}
+			m.requests[mi][code] = c
+			if reason, ok := reasons[code]; ok {
+				r := rejByStatus[reason]
+				if r == nil {
+					r = m.set.NewCounter(fmt.Sprintf(`upedge_rejections_total{method=%q,reason=%q}`, method, reason))
+					rejByStatus[reason] = r
+				}
+				m.rejections[mi][code] = r
+			}
+		}
+		m.duration[mi] = newHistogram("upedge_request_duration_seconds", fmt.Sprintf("method=%q", method))
+		m.set.NewGauge(fmt.Sprintf(`upedge_in_flight_requests{method=%q}`, method), func() float64 {
+			return float64(m.inFlight[mi].Load())
+		})
+	}
+	m.set.RegisterMetricsWriter(func(w io.Writer) {
+		io.WriteString(w, "# TYPE upedge_request_duration_seconds histogram\n")
+		for _, h := range m.duration {
+			h.write(w)
+		}
+	})
+	m.uploads = m.set.NewCounter("upedge_uploads_total")
+	m.uploadBytes = m.set.NewCounter("upedge_upload_bytes_total")
+	m.sentBytes = m.set.NewCounter("upedge_download_bytes_total")
+	if storeRoot != "" {
+		m.set.NewGauge("upedge_store_free_bytes", func() float64 {
+			free, _ := space(storeRoot)
+			return float64(free)
+		})
+		m.set.NewGauge("upedge_store_size_bytes", func() float64 {
+			_, size := space(storeRoot)
+			return float64(size)
+		})
+	}
+	return m
+}
+
+// Set returns the metric set, for other parts (quota, retention, access
+// log, compression) to register their counters in.
+func (m *Metrics) Set() *vm.Set { return m.set }
+
+func space(dir string) (free, size uint64) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, 0
+	}
+	return st.Bavail * uint64(st.Bsize), st.Blocks * uint64(st.Bsize)
+}
+
+func methodIndex(ctx *fasthttp.RequestCtx) int {
+	switch {
+	case ctx.IsPut():
+		return mPut
+	case ctx.IsGet():
+		return mGet
+	case ctx.IsHead():
+		return mHead
+	case ctx.IsOptions():
+		return mOptions
+	}
+	return mOther
+}
+
+// Wrap returns next counting every request (and logging it, with an
+// access log).
+func (m *Metrics) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		start := time.Now()
+		mi := methodIndex(ctx)
+		m.inFlight[mi].Add(1)
+		next(ctx)
+		m.inFlight[mi].Add(-1)
+		m.done(ctx, mi, start)
+	}
+}
+
+// WrapExpect returns the fasthttp ExpectHandler next, counting the
+// uploads it refuses on their headers (the request handler never sees
+// them).
+func (m *Metrics) WrapExpect(next func(*fasthttp.RequestCtx) int) func(*fasthttp.RequestCtx) int {
+	return func(ctx *fasthttp.RequestCtx) int {
+		start := time.Now()
+		status := next(ctx)
+		if status != fasthttp.StatusContinue {
+			ctx.Response.SetStatusCode(status)
+			m.done(ctx, methodIndex(ctx), start)
+		}
+		return status
+	}
+}
+
+func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
+	dur := time.Since(start)
+	status := ctx.Response.StatusCode()
+	if status < 100 || status >= 600 {
+		status = 500
+	}
+	m.requests[mi][status].Inc()
+	m.duration[mi].update(dur)
+	if r := m.rejections[mi][status]; r != nil {
+		r.Inc()
+	}
+	switch {
+	case mi == mPut && status == fasthttp.StatusCreated:
+		m.uploads.Inc()
+		m.uploadBytes.AddInt64(int64(ctx.Request.Header.ContentLength()))
+	case mi == mGet && (status == fasthttp.StatusOK || status == fasthttp.StatusPartialContent):
+		if n := ctx.Response.Header.ContentLength(); n > 0 {
+			m.sentBytes.AddInt64(int64(n))
+		}
+	}
+	if m.log != nil {
+		m.log.Log(ctx, start, dur)
+	}
+}
+
+// WritePrometheus writes all metrics, process metrics included.
+func (m *Metrics) WritePrometheus(w io.Writer) {
+	m.set.WritePrometheus(w)
+	vm.WriteProcessMetrics(w)
+}
+
+// Handler serves GET /metrics and GET /healthz; healthy is asked on each
+// /healthz and its error makes the answer 503.
+func (m *Metrics) Handler(healthy func() error) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		switch string(ctx.Path()) {
+		case "/metrics":
+			ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+			m.WritePrometheus(ctx)
+		case "/healthz":
+			ctx.SetContentType("text/plain; charset=utf-8")
+			if healthy != nil {
+				if err := healthy(); err != nil {
+					ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+					fmt.Fprintf(ctx, "unhealthy: %v\n", err)
+					return
+				}
+			}
+			ctx.WriteString("ok\n")
+		default:
+			ctx.Error("not found: try /metrics or /healthz\n", fasthttp.StatusNotFound)
+		}
+	}
+}
+
+// NewServer returns the fasthttp server of the metrics listener.
+func (m *Metrics) NewServer(healthy func() error) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:      m.Handler(healthy),
+		Name:         "upedge-metrics",
+		ReadTimeout:  10 * time.Second,
+		WriteTimeout: 10 * time.Second,
+		IdleTimeout:  60 * time.Second,
+		Concurrency:  64,
+	}
+}

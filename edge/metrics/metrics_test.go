@@ -1,0 +1,99 @@
+package metrics
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+type countLog struct{ n int }
+
+func (c *countLog) Log(*fasthttp.RequestCtx, time.Time, time.Duration) { c.n++ }
+
+func call(h fasthttp.RequestHandler, method, uri string, cl int) *fasthttp.RequestCtx {
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.SetMethod(method)
+	ctx.Request.SetRequestURI(uri)
+	if cl > 0 {
+		ctx.Request.Header.SetContentLength(cl)
+	}
+	h(&ctx)
+	return &ctx
+}
+
+func TestCounts(t *testing.T) {
+	log := &countLog{}
+	m := New(t.TempDir(), log)
+	status := 201
+	h := m.Wrap(func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(status) })
+	call(h, "PUT", "/upload/a/b", 1000)
+	status = 403
+	call(h, "PUT", "/upload/a/c", 10)
+	status = 413
+	call(h, "PUT", "/upload/a/d", 10)
+	status = 200
+	call(h, "GET", "/upload/a/b", 0)
+	status = 299
+	call(h, "BREW", "/", 0)
+	exp := m.WrapExpect(func(*fasthttp.RequestCtx) int { return 413 })
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.SetMethod("PUT")
+	exp(&ctx)
+
+	var out bytes.Buffer
+	m.WritePrometheus(&out)
+	for _, want := range []string{
+		`upedge_uploads_total 1`,
+		`upedge_upload_bytes_total 1000`,
+		`upedge_requests_total{method="PUT",status="201"} 1`,
+		`upedge_requests_total{method="PUT",status="413"} 2`,
+		`upedge_requests_total{method="other",status="2xx"} 1`,
+		`upedge_rejections_total{method="PUT",reason="token"} 1`,
+		`upedge_rejections_total{method="PUT",reason="too_large"} 2`,
+		`upedge_in_flight_requests{method="PUT"} 0`,
+		`upedge_request_duration_seconds_count{method="PUT"} 4`,
+		`upedge_request_duration_seconds_bucket{method="PUT",le="+Inf"} 4`,
+		`upedge_store_free_bytes `,
+		`process_resident_memory_bytes `,
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+	if log.n != 6 {
+		t.Errorf("access log got %d requests; want 6", log.n)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	m := New("", nil)
+	var err error
+	h := m.Handler(func() error { return err })
+	if ctx := call(h, "GET", "/healthz", 0); ctx.Response.StatusCode() != 200 {
+		t.Fatalf("healthy: %d", ctx.Response.StatusCode())
+	}
+	err = errors.New("read-only file system")
+	if ctx := call(h, "GET", "/healthz", 0); ctx.Response.StatusCode() != 503 || !bytes.Contains(ctx.Response.Body(), []byte("read-only")) {
+		t.Fatalf("unhealthy: %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+	if ctx := call(h, "GET", "/metrics", 0); ctx.Response.StatusCode() != 200 || !bytes.Contains(ctx.Response.Body(), []byte("upedge_requests_total")) {
+		t.Fatalf("/metrics: %d", ctx.Response.StatusCode())
+	}
+}
+
+func BenchmarkWrap(b *testing.B) {
+	m := New("", nil)
+	h := m.Wrap(func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(200) })
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod("GET")
+		for pb.Next() {
+			h(&ctx)
+		}
+	})
+}
