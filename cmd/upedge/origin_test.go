@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/upedge/upedge/backend/origintest"
 )
@@ -76,7 +77,8 @@ func TestServeOrigins(t *testing.T) {
 	v := origintest.StartVersity(t, "edges")
 
 	t.Run("nginx", func(t *testing.T) {
-		base := startServe(t, bin, []string{"--origin", n.URL}, nil)
+		metrics := "127.0.0.1:" + strconv.Itoa(origintest.FreePort(t))
+		base := startServe(t, bin, []string{"--origin", n.URL, "--metrics-listen", metrics}, nil)
 		put, get := signed(t, base, "n1/hello world.txt", 5)
 		if code, _ := httpDo(t, http.MethodPut, put, []byte("hello")); code != http.StatusCreated {
 			t.Fatalf("PUT: got %d; want 201", code)
@@ -89,6 +91,20 @@ func TestServeOrigins(t *testing.T) {
 		}
 		if code, _ := httpDo(t, http.MethodPut, put, []byte("hello")); code != http.StatusConflict {
 			t.Fatalf("second PUT: got %d; want 409", code)
+		}
+		// /healthz asks the origin; the metrics listener starts after the
+		// startup line, so give it a moment.
+		var code int
+		for i := 0; i < 50; i++ {
+			if resp, err := http.Get("http://" + metrics + "/healthz"); err == nil {
+				code = resp.StatusCode
+				resp.Body.Close()
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if code != http.StatusOK {
+			t.Fatalf("/healthz behind a live origin: got %d; want 200", code)
 		}
 	})
 

@@ -34,6 +34,9 @@ func TestOriginValidation(t *testing.T) {
 		{[]string{"--origin", "s3://b", "--s3-endpoint", "127.0.0.1:7070"}, "s3_endpoint:"},
 		{[]string{"--origin", "http://x/", "--origin-timeout", "0s"}, "origin_timeout:"},
 		{[]string{"--origin", "s3://b", "--max-file-size", "6GiB"}, "max_file_size:"},
+		{[]string{"--origin", "s3://b", "--retention", "7d"}, "retention:"},
+		{[]string{"--origin", "s3://b", "--compress"}, "compress:"},
+		{[]string{"--origin", "s3://b", "--quota-total-bytes", "1GiB"}, "quota_file:"},
 	} {
 		_, err := Load(FlagSet("test"), append([]string{"--secret", "s"}, tc.args...), nil)
 		if err == nil || !strings.Contains(err.Error(), tc.key) {
