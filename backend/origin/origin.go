@@ -31,6 +31,8 @@ type Options struct {
 	Timeout time.Duration
 	// MaxConns limits connections to the origin; 0 means 512.
 	MaxConns int
+	// SkipExistsCheck: see httporigin.Options.SkipExistsCheck.
+	SkipExistsCheck bool
 }
 
 // CredentialsFromEnv fills empty S3 credentials from AWS_ACCESS_KEY_ID,
@@ -56,11 +58,12 @@ func New(rawURL string, opts Options) (backend.Store, error) {
 	switch strings.ToLower(scheme) {
 	case "http", "https":
 		return httporigin.New(rawURL, httporigin.Options{
-			Header:   opts.Header,
-			Username: opts.Username,
-			Password: opts.Password,
-			Timeout:  opts.Timeout,
-			MaxConns: opts.MaxConns,
+			Header:          opts.Header,
+			Username:        opts.Username,
+			Password:        opts.Password,
+			Timeout:         opts.Timeout,
+			MaxConns:        opts.MaxConns,
+			SkipExistsCheck: opts.SkipExistsCheck,
 		})
 	case "s3":
 		return s3origin.New(rawURL, s3origin.Options{
@@ -72,6 +75,7 @@ func New(rawURL string, opts Options) (backend.Store, error) {
 			SessionToken:    opts.S3SessionToken,
 			Timeout:         opts.Timeout,
 			MaxConns:        opts.MaxConns,
+			SkipExistsCheck: opts.SkipExistsCheck,
 		})
 	}
 	return nil, fmt.Errorf("cannot use origin %q: scheme %q is not http, https or s3", rawURL, scheme)

@@ -419,3 +419,40 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// TestSkipExistsCheck: without the HEAD before uploads, the origins
+// themselves refuse a taken name, also after a large body.
+func TestSkipExistsCheck(t *testing.T) {
+	n := origintest.StartNginx(t, false)
+	v := origintest.StartVersity(t, "")
+	v.Options.SkipExistsCheck = true
+	for _, o := range []struct {
+		name, url string
+		opts      origin.Options
+	}{
+		{"nginx", n.URL, origin.Options{SkipExistsCheck: true}},
+		{"s3", v.URL, v.Options},
+	} {
+		t.Run(o.name, func(t *testing.T) {
+			st, err := origin.New(o.url, o.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := bytes.Repeat([]byte("1"), 4<<20)
+			if err := put(st, "skip/taken.bin", first); err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := st.Exists(context.Background(), "skip/taken.bin"); ok || err != nil {
+				t.Fatalf("Exists = %v, %v; want false, nil without the check", ok, err)
+			}
+			for range 3 {
+				if err := put(st, "skip/taken.bin", bytes.Repeat([]byte("2"), 4<<20)); !errors.Is(err, backend.ErrExists) {
+					t.Fatalf("second Put: got %v; want ErrExists", err)
+				}
+			}
+			if got := readAll(t, mustGet(t, st, "skip/taken.bin", nil)); !bytes.Equal(got, first) {
+				t.Fatal("taken name was replaced")
+			}
+		})
+	}
+}

@@ -199,6 +199,13 @@ func BenchmarkNginx(b *testing.B) {
 		b.Fatal(err)
 	}
 	base := startEdge(b, store)
+	// The same without the HEAD before each upload (origin_exists_check =
+	// false), which nginx with configs/nginx-origin.conf allows.
+	store2, err := origin.New(n.URL, origin.Options{SkipExistsCheck: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base2 := startEdge(b, store2)
 	client := &fasthttp.Client{StreamResponseBody: true, ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10}
 	put := func(b *testing.B, url string, body []byte) {
 		req := fasthttp.AcquireRequest()
@@ -241,23 +248,29 @@ func BenchmarkNginx(b *testing.B) {
 	var seq int
 	body := make([]byte, 1<<20)
 	b.Run("PUT 1MiB", func(b *testing.B) {
-		var direct, edge time.Duration
+		var direct, edge, nocheck time.Duration
 		for i := 0; i < b.N; i++ {
 			seq++
 			u, _ := sign(base, fmt.Sprintf("e%d/f.bin", seq), int64(len(body)))
+			u2, _ := sign(base2, fmt.Sprintf("n%d/f.bin", seq), int64(len(body)))
 			d := fmt.Sprintf("%sd%d/f.bin", n.URL, seq)
 			t0 := time.Now()
 			put(b, d, body)
 			t1 := time.Now()
 			put(b, u, body)
+			t2 := time.Now()
+			put(b, u2, body)
 			direct += t1.Sub(t0)
-			edge += time.Since(t1)
+			edge += t2.Sub(t1)
+			nocheck += time.Since(t2)
 			// Untimed: removed before the kernel writes them back, the
 			// files cost no disk I/O that would slow a later request.
-			os.RemoveAll(filepath.Join(n.Root, fmt.Sprintf("d%d", seq)))
-			os.RemoveAll(filepath.Join(n.Root, fmt.Sprintf("e%d", seq)))
+			for _, p := range []string{"d", "e", "n"} {
+				os.RemoveAll(filepath.Join(n.Root, fmt.Sprintf("%s%d", p, seq)))
+			}
 		}
 		report(b, int64(len(body)), direct, edge)
+		b.ReportMetric(direct.Seconds()/nocheck.Seconds(), "ratio-no-exists-check")
 	})
 	const big = 64 << 20
 	bigPut, bigGet := sign(base, "get/big.bin", big)

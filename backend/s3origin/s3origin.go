@@ -55,6 +55,11 @@ type Options struct {
 	MaxConns int
 	// TLSConfig for an https endpoint; nil means the system's roots.
 	TLSConfig *tls.Config
+	// SkipExistsCheck makes Exists answer false without asking the
+	// store, saving a round trip per upload. Only for stores that honour
+	// If-None-Match: * on PUT: a doomed upload's body is then sent before
+	// the 409.
+	SkipExistsCheck bool
 }
 
 // maxKeyLen is S3's limit on object key length in bytes.
@@ -250,7 +255,16 @@ func (s *Store) Exists(ctx context.Context, name string) (bool, error) {
 	if err := s.checkName(name); err != nil {
 		return false, err
 	}
+	if s.opts.SkipExistsCheck {
+		return false, nil
+	}
 	return s.c.Exists(ctx, name)
+}
+
+// Check reports whether the store answers (a HEAD), for health checks.
+func (s *Store) Check(ctx context.Context) error {
+	_, err := s.c.Exists(ctx, originclient.HealthProbe)
+	return err
 }
 
 // Put implements backend.Store with a conditional PutObject

@@ -36,6 +36,7 @@ func openStore(cfg *config.Config, getenv func(string) string) (store backend.St
 		S3AccessKeyID:     cfg.S3AccessKey,
 		S3SecretAccessKey: cfg.S3SecretKey,
 		Timeout:           cfg.OriginTimeout,
+		SkipExistsCheck:   !cfg.OriginExistsCheck,
 	}
 	opts.CredentialsFromEnv(getenv)
 	if len(cfg.OriginHeaders) > 0 {
@@ -52,20 +53,19 @@ func openStore(cfg *config.Config, getenv func(string) string) (store backend.St
 	return s, nil, "origin " + origin.Redact(cfg.Origin), nil
 }
 
-// healthProbe is the name /healthz asks an origin about (HEAD): whether
-// it exists does not matter, only that the origin answers.
-const healthProbe = ".upedge-healthz"
-
 // healthCheck returns what /healthz runs: the store directory must be
 // writable, an origin must answer.
 func healthCheck(store backend.Store, local *dirstore.Store) func() error {
 	if local != nil {
 		return local.CheckWritable
 	}
+	checker, ok := store.(interface{ Check(context.Context) error })
+	if !ok {
+		return func() error { return nil }
+	}
 	return func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_, err := store.Exists(ctx, healthProbe)
-		return err
+		return checker.Check(ctx)
 	}
 }

@@ -117,6 +117,11 @@ type Config struct {
 	// OriginTimeout bounds every wait on the origin (connect, each write
 	// or read); a slow but moving upload is never cut by it.
 	OriginTimeout time.Duration `koanf:"origin_timeout"`
+	// OriginExistsCheck asks the origin (HEAD) whether a name is taken
+	// before an upload's body is read. Off saves a round trip per upload
+	// on origins that refuse taken names themselves, at the price of
+	// reading a doomed upload's body before answering 409.
+	OriginExistsCheck bool `koanf:"origin_exists_check"`
 	// S3Endpoint, S3Region and S3PathStyle address an s3:// origin; an
 	// empty endpoint is AWS S3 in S3Region.
 	S3Endpoint  string `koanf:"s3_endpoint"`
@@ -151,8 +156,9 @@ func Default() Config {
 		ShutdownGrace: 30 * time.Second,
 		MinUploadRate: 1 << 10,
 
-		OriginTimeout: 30 * time.Second,
-		S3Region:      "us-east-1",
+		OriginTimeout:     30 * time.Second,
+		OriginExistsCheck: true,
+		S3Region:          "us-east-1",
 	}
 }
 

@@ -72,6 +72,10 @@ type Config struct {
 // large enough for few syscalls, small enough for thousands of downloads.
 const copyBufSize = 128 << 10
 
+// HealthProbe is the name health checks ask the origin about (HEAD):
+// whether it exists does not matter, only that the origin answers.
+const HealthProbe = ".upedge-healthz"
+
 // DefaultTimeout is used when Config.Timeout is zero.
 const DefaultTimeout = 30 * time.Second
 
@@ -303,6 +307,13 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 			// anything of the body was taken: that one is safe to retry.
 			if attempt == 0 && u.sent == 0 && !isTimeout(err) && ctx.Err() == nil {
 				continue
+			}
+			// An origin that refuses a taken name may answer 412 before
+			// the body and reset the connection (Versity does), which
+			// fasthttp reports as a failed write: a name that is taken
+			// now was not ours to take.
+			if ok, herr := c.Exists(ctx, name); herr == nil && ok {
+				return backend.ErrExists
 			}
 			return c.failed("PUT", name, err)
 		}
