@@ -284,8 +284,8 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 		c.prepare(req, fasthttp.MethodPut, name)
 		req.Header.SetContentType(info.ContentType)
 		req.Header.Set(fasthttp.HeaderIfNoneMatch, "*")
-		// SetBodyStream sets Content-Length and makes fasthttp copy the
-		// body in small pieces through its write buffer: nothing is held.
+		// SetBodyStream sets Content-Length; fasthttp then copies the body
+		// through upload.WriteTo in 128 KiB pieces: nothing is held.
 		req.SetBodyStream(u, int(info.Size))
 		if err := c.finish(req, name); err != nil {
 			return err
@@ -312,8 +312,10 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 			// the body and reset the connection (Versity does), which
 			// fasthttp reports as a failed write: a name that is taken
 			// now was not ours to take.
-			if ok, herr := c.Exists(ctx, name); herr == nil && ok {
-				return backend.ErrExists
+			if !isTimeout(err) {
+				if ok, herr := c.Exists(ctx, name); herr == nil && ok {
+					return backend.ErrExists
+				}
 			}
 			return c.failed("PUT", name, err)
 		}
