@@ -3,6 +3,7 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +42,9 @@ type testBackend struct {
 	racyCreate bool
 	// anyName: has no reserved names (dirstore reserves .upedge/).
 	anyName bool
+	// shared, when set, starts a server once for many edges and returns
+	// open (see started).
+	shared func(parent *testing.T) func(t *testing.T) (backend.Store, string)
 }
 
 // testBackends lists every store the protocol table runs over.
@@ -57,30 +62,49 @@ func testBackends() []testBackend {
 	}, originBackends[0], originBackends[1]}
 }
 
-// originBackends are the upstream origins of backend/origintest, each
-// started afresh for every edge: nginx (WebDAV PUT) and Versity (S3).
-// The directory is where the origin keeps the objects.
+// originBackends are the upstream origins of backend/origintest: nginx
+// (WebDAV PUT) and Versity (S3). Starting one costs about a second, so
+// each is started once per backend run (shared) and every edge gets a
+// prefix of its own on it; the directory returned is where that prefix's
+// objects land, so a test still sees only its own leftovers.
 var originBackends = [...]testBackend{{
 	name: "nginx", ownContentType: true, racyCreate: true, anyName: true,
-	open: func(t *testing.T) (backend.Store, string) {
-		n := origintest.StartNginx(t, false)
-		s, err := origin.New(n.URL, origin.Options{})
-		if err != nil {
-			t.Fatal(err)
+	shared: func(parent *testing.T) func(t *testing.T) (backend.Store, string) {
+		n := origintest.StartNginx(parent, false)
+		var seq atomic.Int64
+		return func(t *testing.T) (backend.Store, string) {
+			p := fmt.Sprintf("e%d", seq.Add(1))
+			s, err := origin.New(n.URL+p+"/", origin.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s, filepath.Join(n.Root, p)
 		}
-		return s, n.Root
 	},
 }, {
 	name: "s3", anyName: true,
-	open: func(t *testing.T) (backend.Store, string) {
-		v := origintest.StartVersity(t, "")
-		s, err := origin.New(v.URL, v.Options)
-		if err != nil {
-			t.Fatal(err)
+	shared: func(parent *testing.T) func(t *testing.T) (backend.Store, string) {
+		v := origintest.StartVersity(parent, "")
+		var seq atomic.Int64
+		return func(t *testing.T) (backend.Store, string) {
+			p := fmt.Sprintf("e%d", seq.Add(1))
+			s, err := origin.New(v.URL+"/"+p, v.Options)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s, filepath.Join(v.Data, origintest.S3Bucket, p)
 		}
-		return s, filepath.Join(v.Data, origintest.S3Bucket)
 	},
 }}
+
+// started returns b ready for its subtests: a shared origin is started
+// once, under parent.
+func (b testBackend) started(parent *testing.T) testBackend {
+	if b.shared != nil {
+		b.open, b.shared = b.shared(parent), nil
+	}
+	return b
+}
 
 // testEdge is an edge listening on 127.0.0.1 for one test.
 type testEdge struct {
@@ -201,6 +225,9 @@ func readResponse(t *testing.T, br *bufio.Reader) *http.Response {
 func storeFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var files []string
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil // an origin prefix nothing was ever stored under
+	}
 	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err

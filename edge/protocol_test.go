@@ -21,6 +21,7 @@ import (
 func TestProtocol(t *testing.T) {
 	for _, b := range testBackends() {
 		t.Run(b.name, func(t *testing.T) {
+			b := b.started(t)
 			t.Run("versions", func(t *testing.T) { testVersions(t, b) })
 			t.Run("rejections", func(t *testing.T) { testRejections(t, b) })
 			t.Run("conflict", func(t *testing.T) { testConflict(t, b) })

@@ -12,7 +12,7 @@
 #
 # Environment (optional): BENCH_DURATION (default 8s, per timed scenario),
 # BENCH_FSYNC (upedge's fsync policy, default "never": nginx does not fsync
-# either, so that is the like-for-like comparison), UPEDGE_PORT (18480),
+# either, so that is the like-for-like comparison), BENCH_UPEDGE_PORT (18480),
 # NGINX_PORT (18481), BENCH_ARGS (more `upedge bench` flags), BENCH_OUT
 # (output directory, default bench).
 set -euo pipefail
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 DURATION=${BENCH_DURATION:-8s}
 FSYNC=${BENCH_FSYNC:-never}
-UPEDGE_PORT=${UPEDGE_PORT:-18480}
+BENCH_UPEDGE_PORT=${BENCH_UPEDGE_PORT:-18480}
 NGINX_PORT=${NGINX_PORT:-18481}
 OUT=${BENCH_OUT:-bench}
 SECRET=bench-secret # throwaway: both servers live only for this run, on loopback
@@ -36,7 +36,7 @@ trap cleanup EXIT
 
 go build -o bin/upedge ./cmd/upedge
 
-bin/upedge serve --listen "127.0.0.1:$UPEDGE_PORT" --secret "$SECRET" --store "$work/store" \
+bin/upedge serve --listen "127.0.0.1:$BENCH_UPEDGE_PORT" --secret "$SECRET" --store "$work/store" \
 	--prefix /upload/ --max-file-size 2GiB --fsync "$FSYNC" --log-level warn >"$work/upedge.log" 2>&1 &
 upedge_pid=$!
 for ((i = 0; i < 100; i++)); do
@@ -54,7 +54,7 @@ nginx_pid=$(cat "$work/nginx/nginx.pid")
 # put-1m is bounded by count as well as time, so that a fast disk does not
 # fill up: 3000 MiB per server at most.
 cmd=(bin/upedge bench
-	--base "http://127.0.0.1:$UPEDGE_PORT/upload/" --secret "$SECRET" --base-name upedge --server-pid "$upedge_pid"
+	--base "http://127.0.0.1:$BENCH_UPEDGE_PORT/upload/" --secret "$SECRET" --base-name upedge --server-pid "$upedge_pid"
 	--vs "http://127.0.0.1:$NGINX_PORT/" --vs-name nginx --vs-pid "$nginx_pid"
 	--duration "$DURATION" --put-1m-count 3000 --sync
 	${BENCH_ARGS:-}

@@ -6,7 +6,7 @@
 // Both are run by the project's scripts: scripts/nginx.sh installs a
 // missing nginx from Debian's packages (as root), scripts/versitygw.sh
 // builds a missing versitygw (about 2 minutes), the latter only with
-// CI=true or UPEDGE_BUILD_VERSITYGW=1. Otherwise a test that needs a
+// CI=true or UPEDGETEST_BUILD_VERSITYGW=1. Otherwise a test that needs a
 // missing one is skipped with a message; with CI=true nothing is skipped.
 package origintest
 
@@ -130,8 +130,8 @@ func StartVersity(t testing.TB, prefix string) *Versity {
 		if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
 			gopath = strings.TrimSpace(string(out))
 		}
-		if _, err := os.Stat(filepath.Join(gopath, "bin", "versitygw")); err != nil && !inCI() && os.Getenv("UPEDGE_BUILD_VERSITYGW") != "1" {
-			t.Skip("versitygw is not installed (run scripts/versitygw.sh install, or set CI=true or UPEDGE_BUILD_VERSITYGW=1)")
+		if _, err := os.Stat(filepath.Join(gopath, "bin", "versitygw")); err != nil && !inCI() && os.Getenv("UPEDGETEST_BUILD_VERSITYGW") != "1" {
+			t.Skip("versitygw is not installed (run scripts/versitygw.sh install, or set CI=true or UPEDGETEST_BUILD_VERSITYGW=1)")
 		}
 	}
 	dir := t.TempDir()

@@ -40,7 +40,7 @@ func TestUnixSocketMode(t *testing.T) {
 // TestSystemdActivation passes a listening socket as fd 3 the way systemd
 // does, by re-running the test binary with LISTEN_* set.
 func TestSystemdActivation(t *testing.T) {
-	if os.Getenv("UPEDGE_LISTEN_CHILD") == "1" {
+	if os.Getenv("UPEDGETEST_LISTEN_CHILD") == "1" {
 		a, err := Systemd()
 		if err != nil || a == nil {
 			t.Fatalf("no activation: %v", err)
@@ -71,7 +71,7 @@ func TestSystemdActivation(t *testing.T) {
 	// ExtraFiles[0] becomes fd 3 in the child; LISTEN_PID must be the
 	// child's pid, which is known only after fork: a shell sets it.
 	attr := &os.ProcAttr{
-		Env:   append(os.Environ(), "UPEDGE_LISTEN_CHILD=1", "LISTEN_FDS=1", "LISTEN_FDNAMES=http", "EXE="+exe),
+		Env:   append(os.Environ(), "UPEDGETEST_LISTEN_CHILD=1", "LISTEN_FDS=1", "LISTEN_FDNAMES=http", "EXE="+exe),
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr, f},
 	}
 	p, err := os.StartProcess("/bin/sh", []string{"sh", "-c", `LISTEN_PID=$$ exec "$EXE" -test.run '^TestSystemdActivation$'`}, attr)

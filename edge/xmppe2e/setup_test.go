@@ -88,11 +88,11 @@ func findTools() (ts toolSet, missing []string) {
 	return ts, missing
 }
 
-// buildEdge builds cmd/upedge into dir, or returns $UPEDGE_E2E_BIN when set
+// buildEdge builds cmd/upedge into dir, or returns $UPEDGETEST_E2E_BIN when set
 // (to run the suite against a release binary).
 func buildEdge(t *testing.T, dir string) string {
 	t.Helper()
-	if bin := os.Getenv("UPEDGE_E2E_BIN"); bin != "" {
+	if bin := os.Getenv("UPEDGETEST_E2E_BIN"); bin != "" {
 		return bin
 	}
 	bin := filepath.Join(dir, "upedge")
