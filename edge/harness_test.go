@@ -33,7 +33,7 @@ type testBackend struct {
 	name string
 	open func(t *testing.T) (store backend.Store, dir string)
 
-	// What an origin cannot do (see docs/origins.md):
+	// What an origin cannot do (see the README, "Upstream origins"):
 	// ownContentType: serves a Content-Type of its own choosing (nginx
 	// by file extension), not the one given at upload.
 	ownContentType bool

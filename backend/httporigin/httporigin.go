@@ -6,7 +6,7 @@
 // An upload is sent with If-None-Match: *, and the origin's 412 (or 409)
 // becomes backend.ErrExists. Only an origin that honours the header makes
 // "never overwrite" and "one of concurrent uploads wins" hold; nginx does
-// not (see docs/origins.md), so behind nginx the edge's Exists check is the
+// not (see the README, "Upstream origins"), so behind nginx the edge's Exists check is the
 // only guard and two uploads racing for one name may both succeed.
 package httporigin
 

@@ -14,7 +14,7 @@ import (
 )
 
 // ejabberdConfig is the whole ejabberd.yml the tests run with. The
-// mod_http_upload block is what docs/xmpp.md shows operators.
+// mod_http_upload block is what the README shows operators.
 //
 // ejabberd 23.01 signs like Prosody's v1 (HMAC-SHA256 of "path size", the
 // token in ?v=) when external_secret is set, and then neither stores nor

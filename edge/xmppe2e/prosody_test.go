@@ -29,7 +29,7 @@ type xmppServer struct {
 }
 
 // prosodyConfig is the whole Prosody configuration the tests run with. The
-// upload part (the Component block) is what docs/xmpp.md shows operators.
+// upload part (the Component block) is what the README shows operators.
 func prosodyConfig(dir string, c2sPort int, baseURL, protocol, certPath, keyPath string) string {
 	q := strconv.Quote // Go's quoting is valid Lua for these ASCII strings
 	return fmt.Sprintf(`-- Written by edge/xmppe2e for one test run.
