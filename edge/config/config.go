@@ -495,7 +495,7 @@ func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
 	// The operations that work on the store directory have none to work
 	// on behind an origin.
 	if c.Retention != 0 {
-		bad("retention", "works on the store directory, not an origin; expire uploads on the origin (an S3 lifecycle rule, see the README, "Upstream origins")")
+		bad("retention", "works on the store directory, not an origin; expire uploads on the origin (an S3 lifecycle rule, see the README, section Upstream origins)")
 	}
 	if c.Compress {
 		bad("compress", "works on files in the store directory, not on an origin's answers")
