@@ -48,13 +48,13 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 // entityHeaders sets what every answer about obj carries, 304 included.
 func (h *Handler) entityHeaders(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
 	rh := &ctx.Response.Header
-	rh.SetBytesKV(hdrCacheControl, valCacheImmutable)
+	rh.SetCanonical(hdrCacheControl, valCacheImmutable)
 	if obj.ETag != "" {
-		rh.SetBytesK(hdrETag, obj.ETag)
+		rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
 	}
 	if !obj.ModTime.IsZero() {
 		sc.buf = fasthttp.AppendHTTPDate(sc.buf[:0], obj.ModTime)
-		rh.SetBytesKV(hdrLastModified, sc.buf)
+		rh.SetCanonical(hdrLastModified, sc.buf)
 	}
 }
 
@@ -83,7 +83,7 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 	}
 	rh := &ctx.Response.Header
 	rh.SetContentType(obj.ContentType)
-	rh.SetBytesKV(hdrAcceptRanges, valBytes)
+	rh.SetCanonical(hdrAcceptRanges, valBytes)
 	sc.buf = applySafe(rh, obj.ContentType, sc.path, sc.buf)
 
 	start, length, status := int64(0), obj.Size, fasthttp.StatusOK
@@ -92,13 +92,13 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		switch {
 		case !satisfiable:
 			sc.buf = strconv.AppendInt(append(sc.buf[:0], "bytes */"...), obj.Size, 10)
-			rh.SetBytesKV(hdrContentRange, sc.buf)
+			rh.SetCanonical(hdrContentRange, sc.buf)
 			h.fail(ctx, fasthttp.StatusRequestedRangeNotSatisfiable)
 			return
 		case ok:
 			start, length, status = s, l, fasthttp.StatusPartialContent
 			sc.buf = appendContentRange(sc.buf[:0], s, l, obj.Size)
-			rh.SetBytesKV(hdrContentRange, sc.buf)
+			rh.SetCanonical(hdrContentRange, sc.buf)
 		}
 	}
 	ctx.SetStatusCode(status)
@@ -131,7 +131,7 @@ func (h *Handler) encode(ctx *fasthttp.RequestCtx, obj *backend.Object) {
 		return
 	}
 	rh := &ctx.Response.Header
-	rh.SetBytesKV(hdrVary, valAcceptEncoding)
+	rh.SetCanonical(hdrVary, valAcceptEncoding)
 	rq := &ctx.Request.Header
 	if len(rq.Peek(fasthttp.HeaderRange)) > 0 {
 		return
@@ -144,7 +144,7 @@ func (h *Handler) encode(ctx *fasthttp.RequestCtx, obj *backend.Object) {
 		obj.File.Close()
 	}
 	obj.File, obj.Data, obj.Size, obj.ETag = v.File, nil, v.Size, v.ETag
-	rh.SetBytesK(hdrContentEncoding, v.Encoding)
+	rh.SetCanonical(hdrContentEncoding, stringBytes(v.Encoding))
 }
 
 var (
@@ -163,15 +163,15 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 		}
 	}()
 	rh := &ctx.Response.Header
-	rh.SetBytesKV(hdrCacheControl, valCacheImmutable)
+	rh.SetCanonical(hdrCacheControl, valCacheImmutable)
 	if obj.ETag != "" {
-		rh.SetBytesK(hdrETag, obj.ETag)
+		rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
 	}
 	if obj.LastModified != "" {
-		rh.SetBytesK(hdrLastModified, obj.LastModified)
+		rh.SetCanonical(hdrLastModified, stringBytes(obj.LastModified))
 	} else if !obj.ModTime.IsZero() {
 		sc.buf = fasthttp.AppendHTTPDate(sc.buf[:0], obj.ModTime)
-		rh.SetBytesKV(hdrLastModified, sc.buf)
+		rh.SetCanonical(hdrLastModified, sc.buf)
 	}
 	status := obj.Status
 	if status == 0 {
@@ -179,7 +179,7 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 	}
 	ctx.SetStatusCode(status)
 	if obj.ContentRange != "" {
-		rh.SetBytesK(hdrContentRange, obj.ContentRange)
+		rh.SetCanonical(hdrContentRange, stringBytes(obj.ContentRange))
 	}
 	if status == fasthttp.StatusNotModified {
 		return
@@ -190,7 +190,7 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 			ct = "application/octet-stream"
 		}
 		rh.SetContentType(ct)
-		rh.SetBytesKV(hdrAcceptRanges, valBytes)
+		rh.SetCanonical(hdrAcceptRanges, valBytes)
 		sc.buf = applySafe(rh, ct, sc.path, sc.buf)
 	}
 	if ctx.IsHead() || obj.Body == nil {
