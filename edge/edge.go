@@ -121,6 +121,10 @@ type scratch struct {
 	path     []byte
 	buf      []byte
 	uploader []byte // v3 uploader of a checked PUT; aliases the request
+	dl       downloadHeaders
+	// visitDL is sc.dl.visit as a value made once: a method value per
+	// request would allocate.
+	visitDL func(k, v []byte)
 }
 
 // New returns a Handler that keeps uploads in store.
@@ -161,7 +165,11 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 		h.uploadCtx = context.Background()
 	}
 	h.lingers.New = h.newLingering
-	h.scratch.New = func() any { return &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)} }
+	h.scratch.New = func() any {
+		sc := &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)}
+		sc.visitDL = sc.dl.visit
+		return sc
+	}
 	return h, nil
 }
 
@@ -211,6 +219,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 // putScratch returns sc to the pool, dropping its alias of the request.
 func (h *Handler) putScratch(sc *scratch) {
 	sc.uploader = nil
+	sc.dl = downloadHeaders{}
 	h.scratch.Put(sc)
 }
 

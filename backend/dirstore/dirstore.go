@@ -65,6 +65,9 @@ type Store struct {
 	noTmpfs atomic.Bool // O_TMPFILE is not supported here
 	tmpSeq  atomic.Uint64
 	small   *smallCache // nil when off
+	// rootFd is the store directory, opened once: lookups relative to it
+	// walk two path components instead of the whole absolute path.
+	rootFd int
 }
 
 // New opens (creating if needed) the store below root and removes the
@@ -87,7 +90,11 @@ func New(root string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("cannot remove stale temporary %q: %w", e.Name(), err)
 		}
 	}
-	s := &Store{root: abs, tmpDir: tmp, opts: opts, small: newSmallCache(opts.SmallCacheBytes)}
+	rootFd, err := unix.Open(abs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open store directory %q: %w", abs, err)
+	}
+	s := &Store{root: abs, tmpDir: tmp, opts: opts, small: newSmallCache(opts.SmallCacheBytes), rootFd: rootFd}
 	s.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
 	return s, nil
 }
@@ -115,15 +122,15 @@ func (s *Store) filename(name string) (string, error) {
 
 // Exists implements backend.Store.
 func (s *Store) Exists(_ context.Context, name string) (bool, error) {
-	fn, err := s.filename(name)
-	if err != nil {
+	if _, err := s.filename(name); err != nil {
 		return false, err
 	}
-	_, err = os.Lstat(fn)
+	var st unix.Stat_t
+	err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, unix.ENOENT):
 		return false, nil
 	case errors.Is(err, syscall.ENOTDIR):
 		// A file stands where a directory of the path should be:
@@ -338,7 +345,7 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 	}
 	if s.small != nil {
 		var st unix.Stat_t
-		err := unix.Lstat(fn, &st)
+		err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if err != nil {
 			s.small.forget(fn)
 		} else if e := s.small.lookup(fn, &st); e != nil {
@@ -351,7 +358,7 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 			}, nil
 		}
 	}
-	fd, err := unix.Open(fn, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(s.rootFd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 			return nil, backend.ErrNotFound
