@@ -138,7 +138,7 @@ func (v *Verifier) Verify(ver Version, hexMAC []byte, c *Claims) error {
 	}
 	st := v.macs.Get().(*macState)
 	defer v.macs.Put(st)
-	if !decodeHex(st.want[:], hexMAC) {
+	if !ascii.DecodeHex(st.want[:], hexMAC) {
 		return ErrMalformed
 	}
 	if ver == V3 {
@@ -211,22 +211,6 @@ func sepFor(ver Version) []byte {
 		return sepSOH
 	}
 	return sepNUL
-}
-
-// decodeHex decodes exactly len(dst)*2 hex digits (either case) from src.
-func decodeHex(dst, src []byte) bool {
-	if len(src) != 2*len(dst) {
-		return false
-	}
-	for i := range dst {
-		hi, ok1 := ascii.Unhex(src[2*i])
-		lo, ok2 := ascii.Unhex(src[2*i+1])
-		if !ok1 || !ok2 {
-			return false
-		}
-		dst[i] = hi<<4 | lo
-	}
-	return true
 }
 
 // stringBytes returns the bytes of s without copying; the caller must not

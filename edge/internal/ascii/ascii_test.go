@@ -36,3 +36,15 @@ func TestFold(t *testing.T) {
 		t.Error("HasPrefixFold")
 	}
 }
+
+func TestDecodeHex(t *testing.T) {
+	var dst [2]byte
+	if !DecodeHex(dst[:], []byte("aB0f")) || dst != [2]byte{0xab, 0x0f} {
+		t.Fatalf("DecodeHex(aB0f) = %x", dst)
+	}
+	for _, in := range []string{"aB0", "aB0fF", "aB0g", "zz00", "00 0", "0\x000"} {
+		if DecodeHex(dst[:], []byte(in)) {
+			t.Errorf("DecodeHex(%q): accepted", in)
+		}
+	}
+}
