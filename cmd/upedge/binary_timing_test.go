@@ -21,33 +21,17 @@ import (
 // The benchmarks here run the real binary as a separate process, so that
 // its memory (VmHWM, VmRSS) is measured apart from the client's.
 
-type edgeProc struct {
-	cmd  *exec.Cmd
-	base string
-	dir  string
-}
-
-func startEdgeProc(tb testing.TB, extra ...string) *edgeProc {
+// startEdgeProc builds the real binary and runs it with extra flags.
+func startEdgeProc(tb testing.TB, extra ...string) *faultEdge {
 	tb.Helper()
 	dir := tb.TempDir()
 	bin := filepath.Join(dir, "upedge")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--secret", "bench", "--store", filepath.Join(dir, "data"),
+	args := append([]string{"--listen", "127.0.0.1:0", "--secret", "bench", "--store", filepath.Join(dir, "data"),
 		"--max-file-size", "1GiB", "--log-level", "error"}, extra...)
-	cmd := exec.Command(bin, args...)
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		tb.Fatalf("no startup line: %v", err)
-	}
-	return &edgeProc{cmd: cmd, base: strings.Fields(line)[3], dir: dir}
+	return startEdgeProcess(tb, bin, args, nil)
 }
 
 // procStatusKiB reads a "Name:   N kB" field of /proc/PID/status.

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -58,27 +56,15 @@ func TestServeBinary(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "serve", "--config", "../../configs/upedge.toml", "--listen", "127.0.0.1:0", "--store", filepath.Join(dir, "data"))
-	stdout, _ := cmd.StdoutPipe()
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no startup line: %v; stderr: %s", err, stderr.String())
-	}
+	p := startEdgeProcess(t, bin, []string{"--config", "../../configs/upedge.toml", "--listen", "127.0.0.1:0", "--store", filepath.Join(dir, "data")}, nil)
 	// "upedge listening on http://127.0.0.1:PORT/upload/ (...)"
-	fields := strings.Fields(line)
-	if len(fields) < 4 || !strings.HasPrefix(fields[3], "http://127.0.0.1:") {
-		t.Fatalf("startup line %q does not say where it listens", line)
+	base := p.base
+	if !strings.HasPrefix(base, "http://127.0.0.1:") {
+		t.Fatalf("startup line %q does not say where it listens", p.line)
 	}
-	base := fields[3]
-	for i := 0; !strings.Contains(stderr.String(), "example secret"); i++ {
+	for i := 0; !strings.Contains(p.stderr.String(), "example secret"); i++ {
 		if i == 100 {
-			t.Fatalf("no warning about the example secret; stderr: %s", stderr.String())
+			t.Fatalf("no warning about the example secret; stderr: %s", p.stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -105,35 +91,14 @@ func TestServeBinary(t *testing.T) {
 	if string(body) != "hello" {
 		t.Fatalf("GET: got %q; want hello", body)
 	}
-	// SIGTERM stops it cleanly.
-	cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// SIGINT stops it cleanly.
+	p.signal(syscall.SIGINT)
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGINT: %v", err)
+	case <-p.exited:
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Fatalf("exit code %d after SIGINT: %s", code, p.stderr)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("did not stop after SIGINT")
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that exec's copying goroutine and the test
-// can share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

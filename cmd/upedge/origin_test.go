@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"net/http"
@@ -20,23 +19,11 @@ import (
 // base URL from its startup line.
 func startServe(t *testing.T, bin string, args, env []string) string {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--secret", "s"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	stdout, _ := cmd.StdoutPipe()
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	p := startEdgeProcess(t, bin, append([]string{"--listen", "127.0.0.1:0", "--secret", "s"}, args...), env)
+	if strings.Contains(p.line, "secret") || strings.Contains(p.line, "sk-test") {
+		t.Errorf("startup line shows a credential: %q", p.line)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no startup line: %v; stderr: %s", err, stderr.String())
-	}
-	if strings.Contains(line, "secret") || strings.Contains(line, "sk-test") {
-		t.Errorf("startup line shows a credential: %q", line)
-	}
-	return strings.Fields(line)[3]
+	return p.base
 }
 
 func signed(t *testing.T, base, path string, size int) (put, get string) {

@@ -43,9 +43,12 @@ func TestEdgeProcess(t *testing.T) {
 	os.Exit(run(args, os.Stdout, os.Stderr))
 }
 
+// faultEdge is `upedge serve` running as a child process.
 type faultEdge struct {
-	t       *testing.T
+	t       testing.TB
 	cmd     *exec.Cmd
+	line    string // the startup line
+	base    string // base URL of the slots, from the startup line
 	addr    string // host:port
 	sock    string // unix socket path, when listening on one
 	metrics string // host:port, or ""
@@ -55,34 +58,54 @@ type faultEdge struct {
 }
 
 var (
-	listenLine  = regexp.MustCompile(`upedge listening on (?:https?://([^/]+)/|unix:(\S+) path)`)
+	listenLine  = regexp.MustCompile(`upedge listening on ((?:https?://([^/]+)/\S*)|unix:(\S+) path)`)
 	metricsLine = regexp.MustCompile(`upedge metrics on http://([^/]+)/metrics`)
 )
 
-// startEdge runs `upedge serve` on a free port with store and extra args.
+// startEdge runs `upedge serve` from the test binary on a free port with
+// store and extra args (later flags win: extra may override --listen).
 func startEdge(t *testing.T, store string, extra ...string) *faultEdge {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"-test.run=^TestEdgeProcess$", "--", "serve",
-		"--secret", testSecret, "--store", store, "--listen", "127.0.0.1:0",
+	args := append([]string{"--secret", testSecret, "--store", store, "--listen", "127.0.0.1:0",
 		"--metrics-listen", "127.0.0.1:0", "--fsync", "never"}, extra...)
-	// Later flags win: extra may override --listen.
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "UPEDGETEST_EDGE_PROCESS=1")
+	p := startEdgeProcess(t, "", args, nil)
+	p.store = store
+	return p
+}
+
+// startEdgeProcess runs `upedge serve args...` as a child process: the
+// binary bin, or, with bin "", the test binary itself (TestEdgeProcess),
+// which needs no build. env is added to the environment. It returns once
+// the edge has said where it listens, and, when args ask for metrics,
+// where those are; the process is killed when the test ends.
+func startEdgeProcess(tb testing.TB, bin string, args, env []string) *faultEdge {
+	tb.Helper()
+	args = append([]string{"serve"}, args...)
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		bin, args = exe, append([]string{"-test.run=^TestEdgeProcess$", "--"}, args...)
+		env = append(env, "UPEDGETEST_EDGE_PROCESS=1")
+	}
+	wantMetrics := false
+	for _, a := range args {
+		wantMetrics = wantMetrics || a == "--metrics-listen"
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	p := &faultEdge{t: t, cmd: cmd, store: store, exited: make(chan struct{}), stderr: &lockedWriter{w: &strings.Builder{}}}
+	p := &faultEdge{t: tb, cmd: cmd, exited: make(chan struct{}), stderr: &lockedWriter{w: &strings.Builder{}}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	go func() { cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
 			p.cmd.Process.Kill()
 		}
@@ -92,17 +115,20 @@ func startEdge(t *testing.T, store string, extra ...string) *faultEdge {
 	for sc.Scan() {
 		line := sc.Text()
 		if m := listenLine.FindStringSubmatch(line); m != nil {
-			p.addr, p.sock = m[1], m[2]
+			p.line, p.base, p.addr, p.sock = line, m[1], m[2], m[3]
 		}
 		if m := metricsLine.FindStringSubmatch(line); m != nil {
 			p.metrics = m[1]
+		}
+		if p.line != "" && (p.metrics != "" || !wantMetrics) {
 			break
 		}
 	}
-	if (p.addr == "" && p.sock == "") || p.metrics == "" {
+	if p.line == "" || (wantMetrics && p.metrics == "") {
 		<-p.exited
-		t.Fatalf("edge did not start: %s", p.stderr)
+		tb.Fatalf("edge did not start: %s", p.stderr)
 	}
+	// The edge may go on writing to stdout; a full pipe would stall it.
 	go io.Copy(io.Discard, out)
 	return p
 }
