@@ -3,11 +3,11 @@ package edge
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/cond"
 	"github.com/upedge/upedge/edge/internal/ascii"
 )
 
@@ -76,11 +76,13 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		h.encode(ctx, d, obj)
 	}
 	h.entityHeaders(ctx, sc, obj)
-	switch checkPreconditions(d, obj.ETag, obj.ModTime) {
-	case preconditionFailed:
+	pre := cond.Headers[[]byte]{IfMatch: d.ifMatch, IfUnmodifiedSince: d.ifUnmodifiedSince,
+		IfNoneMatch: d.ifNoneMatch, IfModifiedSince: d.ifModifiedSince}
+	switch cond.Evaluate(pre, obj.ETag, obj.ModTime) {
+	case cond.PreconditionFailed:
 		h.fail(ctx, fasthttp.StatusPreconditionFailed)
 		return
-	case notModified:
+	case cond.NotModified:
 		ctx.SetStatusCode(fasthttp.StatusNotModified)
 		return
 	}
@@ -90,7 +92,7 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 	sc.buf = applySafe(rh, obj.ContentType, sc.path, sc.buf)
 
 	start, length, status := int64(0), obj.Size, fasthttp.StatusOK
-	if rng := d.rng; len(rng) > 0 && rangeApplies(d, obj.ETag, obj.ModTime) {
+	if rng := d.rng; len(rng) > 0 && cond.IfRange(d.ifRange, obj.ETag, obj.ModTime) {
 		s, l, ok, satisfiable := parseRange(rng, obj.Size)
 		switch {
 		case !satisfiable:
@@ -311,95 +313,4 @@ func (d *downloadHeaders) visit(k, v []byte) {
 	case fasthttp.HeaderAcceptEncoding:
 		d.acceptEncoding = v
 	}
-}
-
-// Results of checkPreconditions.
-const (
-	proceed = iota
-	notModified
-	preconditionFailed
-)
-
-// checkPreconditions evaluates If-Match, If-Unmodified-Since,
-// If-None-Match and If-Modified-Since in the order of RFC 9110 13.2.2 for a
-// GET or HEAD of an existing representation.
-func checkPreconditions(d *downloadHeaders, etag string, mod time.Time) int {
-	if im := d.ifMatch; len(im) > 0 {
-		if !etagListMatch(im, etag, true) {
-			return preconditionFailed
-		}
-	} else if ius := d.ifUnmodifiedSince; len(ius) > 0 && !mod.IsZero() {
-		if t, err := fasthttp.ParseHTTPDate(ius); err == nil && mod.Truncate(time.Second).After(t) {
-			return preconditionFailed
-		}
-	}
-	if inm := d.ifNoneMatch; len(inm) > 0 {
-		if etagListMatch(inm, etag, false) {
-			return notModified
-		}
-	} else if ims := d.ifModifiedSince; len(ims) > 0 && !mod.IsZero() {
-		if t, err := fasthttp.ParseHTTPDate(ims); err == nil && !mod.Truncate(time.Second).After(t) {
-			return notModified
-		}
-	}
-	return proceed
-}
-
-// rangeApplies evaluates If-Range: the range is served only if the
-// validator still names the current representation.
-func rangeApplies(d *downloadHeaders, etag string, mod time.Time) bool {
-	ir := trimSpace(d.ifRange)
-	if len(ir) == 0 {
-		return true
-	}
-	if ir[0] == '"' || (len(ir) > 2 && ir[0] == 'W' && ir[1] == '/') {
-		// Strong comparison; a weak tag never matches.
-		return etag != "" && string(ir) == etag
-	}
-	t, err := fasthttp.ParseHTTPDate(ir)
-	return err == nil && !mod.IsZero() && mod.Truncate(time.Second).Equal(t)
-}
-
-// etagListMatch reports whether the If-Match / If-None-Match list matches
-// etag: "*" matches any existing representation; strong comparison refuses
-// weak tags, weak comparison ignores the W/ prefix.
-func etagListMatch(list []byte, etag string, strong bool) bool {
-	list = trimSpace(list)
-	if len(list) == 1 && list[0] == '*' {
-		return true
-	}
-	if etag == "" {
-		return false
-	}
-	for len(list) > 0 {
-		list = trimSpace(list)
-		if len(list) > 0 && list[0] == ',' {
-			list = list[1:]
-			continue
-		}
-		weak := false
-		if len(list) >= 2 && list[0] == 'W' && list[1] == '/' {
-			weak = true
-			list = list[2:]
-		}
-		if len(list) == 0 || list[0] != '"' {
-			return false
-		}
-		end := 1
-		for end < len(list) && list[end] != '"' {
-			end++
-		}
-		if end == len(list) {
-			return false
-		}
-		tag := list[:end+1]
-		list = list[end+1:]
-		if strong && weak {
-			continue
-		}
-		if string(tag) == etag {
-			return true
-		}
-	}
-	return false
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/cond"
 )
 
 // Header is one static request header sent to the origin.
@@ -668,59 +669,21 @@ func actualObjectSize(r io.Reader) int64 {
 // evaluate applies the preconditions of gr (RFC 9110 §13.2.2) to the
 // object's validators and returns 412, 304 or 0 (serve it).
 func evaluate(gr *backend.GetRequest, o *backend.Object) int {
-	if gr.IfMatch != "" {
-		if !etagListMatch(gr.IfMatch, o.ETag, false) {
-			return fasthttp.StatusPreconditionFailed
-		}
-	} else if gr.IfUnmodifiedSince != "" && !o.ModTime.IsZero() {
-		if t, err := fasthttp.ParseHTTPDate([]byte(gr.IfUnmodifiedSince)); err == nil && o.ModTime.After(t) {
-			return fasthttp.StatusPreconditionFailed
-		}
-	}
-	if gr.IfNoneMatch != "" {
-		if etagListMatch(gr.IfNoneMatch, o.ETag, true) {
-			return fasthttp.StatusNotModified
-		}
-	} else if gr.IfModifiedSince != "" && !o.ModTime.IsZero() {
-		if t, err := fasthttp.ParseHTTPDate([]byte(gr.IfModifiedSince)); err == nil && !o.ModTime.After(t) {
-			return fasthttp.StatusNotModified
-		}
+	h := cond.Headers[string]{IfMatch: gr.IfMatch, IfUnmodifiedSince: gr.IfUnmodifiedSince,
+		IfNoneMatch: gr.IfNoneMatch, IfModifiedSince: gr.IfModifiedSince}
+	switch cond.Evaluate(h, o.ETag, o.ModTime) {
+	case cond.PreconditionFailed:
+		return fasthttp.StatusPreconditionFailed
+	case cond.NotModified:
+		return fasthttp.StatusNotModified
 	}
 	return 0
 }
 
 // ifRangeHolds reports whether the If-Range validator names the object's
-// current version: a strong ETag equal to ours, or a date equal to
-// Last-Modified.
+// current version: a strong ETag equal to ours, or its Last-Modified date.
 func ifRangeHolds(v string, o *backend.Object) bool {
-	if strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "W/") {
-		return !strings.HasPrefix(v, "W/") && !strings.HasPrefix(o.ETag, "W/") && v == o.ETag
-	}
-	return o.LastModified != "" && v == o.LastModified
-}
-
-// etagListMatch matches etag against a comma-separated If-Match or
-// If-None-Match list ("*" matches anything); weak comparison ignores W/.
-func etagListMatch(list, etag string, weak bool) bool {
-	if strings.TrimSpace(list) == "*" {
-		return true
-	}
-	if etag == "" {
-		return false
-	}
-	norm := func(s string) (string, bool) {
-		s = strings.TrimSpace(s)
-		w := strings.HasPrefix(s, "W/")
-		return strings.TrimPrefix(s, "W/"), w
-	}
-	e, ew := norm(etag)
-	for _, cand := range strings.Split(list, ",") {
-		c, cw := norm(cand)
-		if c == e && (weak || (!cw && !ew)) {
-			return true
-		}
-	}
-	return false
+	return cond.IfRange(v, o.ETag, o.ModTime)
 }
 
 func setIf(req *fasthttp.Request, name, value string) {
