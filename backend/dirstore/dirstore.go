@@ -344,11 +344,17 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 		return nil, err
 	}
 	if s.small != nil {
-		var st unix.Stat_t
-		err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-		if err != nil {
-			s.small.forget(fn)
-		} else if e := s.small.lookup(fn, &st); e != nil {
+		now := time.Now().UnixNano()
+		e := s.small.fresh(fn, now)
+		if e == nil {
+			var st unix.Stat_t
+			if err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+				s.small.forget(fn)
+			} else {
+				e = s.small.lookup(fn, &st, now)
+			}
+		}
+		if e != nil {
 			return &backend.Object{
 				Size:        e.size,
 				ModTime:     time.Unix(e.mtime.Unix()),

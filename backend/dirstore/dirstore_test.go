@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/upedge/upedge/backend"
 )
@@ -272,12 +273,15 @@ func TestGetSmallInMemoryLargeAsFile(t *testing.T) {
 	}
 }
 
-func TestSmallCacheNeverStale(t *testing.T) {
+// TestSmallCacheValidates: with every hit checked by a stat, a deleted,
+// re-uploaded or replaced file is never served stale.
+func TestSmallCacheValidates(t *testing.T) {
 	dir := t.TempDir()
 	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.small.recheck = 0
 	get := func(name string) (*backend.Object, error) {
 		return s.Get(context.Background(), name, &backend.GetRequest{})
 	}
@@ -322,5 +326,42 @@ func TestSmallCacheBudget(t *testing.T) {
 	c.store("huge", &cachedFile{data: make([]byte, 32<<10)}) // over budget/16: not kept
 	if c.items["huge"] != nil {
 		t.Fatal("kept an entry larger than a sixteenth of the budget")
+	}
+}
+
+// TestSmallCacheWindow: between stats a hit costs no syscall; a file
+// deleted by hand is served until the next check, one removed by retention
+// never again.
+func TestSmallCacheWindow(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(name string) (*backend.Object, error) {
+		return s.Get(context.Background(), name, &backend.GetRequest{})
+	}
+	for _, name := range []string{"w/by-hand.txt", "w/by-retention.txt"} {
+		if err := put(s, name, "data", "text/plain"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := get(name); err != nil { // now cached
+			t.Fatal(err)
+		}
+	}
+	os.Remove(filepath.Join(dir, "w/by-hand.txt"))
+	if obj, err := get("w/by-hand.txt"); err != nil || string(obj.Data) != "data" {
+		t.Fatalf("within the window: got %v; want the cached entry", err)
+	}
+	s.small.items[filepath.Join(dir, "w/by-hand.txt")].checked.Store(time.Now().Add(-2 * recheckAfter).UnixNano())
+	if _, err := get("w/by-hand.txt"); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("after the window: got %v; want ErrNotFound", err)
+	}
+	_, err = s.Sweep(context.Background(), RetentionOptions{MaxAge: time.Hour, Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get("w/by-retention.txt"); !errors.Is(err, backend.ErrNotFound) {
+		t.Fatalf("after retention removed it: got %v; want ErrNotFound", err)
 	}
 }

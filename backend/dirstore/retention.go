@@ -82,12 +82,13 @@ func (s *Store) Sweep(ctx context.Context, opts RetentionOptions) (SweepStats, e
 	if opts.MaxAge <= 0 {
 		return SweepStats{}, errors.New("cannot sweep: retention age must be positive")
 	}
-	sw := sweep{ctx: ctx, opts: &opts, cutoff: opts.Now().Add(-opts.MaxAge)}
+	sw := sweep{small: s.small, ctx: ctx, opts: &opts, cutoff: opts.Now().Add(-opts.MaxAge)}
 	_, err := sw.dir(s.root, true)
 	return sw.stats, err
 }
 
 type sweep struct {
+	small  *smallCache // entries of removed files are dropped from it
 	ctx    context.Context
 	opts   *RetentionOptions
 	cutoff time.Time
@@ -159,6 +160,7 @@ func (sw *sweep) removeFile(full string, e os.DirEntry) bool {
 		}
 		return false
 	}
+	sw.small.forget(full)
 	sw.stats.Files++
 	sw.stats.Bytes += fi.Size()
 	if sw.opts.OnRemove != nil {

@@ -2,6 +2,8 @@ package dirstore
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,21 +13,30 @@ import (
 // fgetxattr, read and close.
 //
 // An entry is served only while a stat of its path still shows the same
-// inode, size, modification and change time: a file deleted (by retention
-// or by hand), replaced, or whose xattr changed is never served stale.
+// inode, size, modification and change time, and that stat is repeated
+// once recheckAfter has passed since the last one: a file deleted by hand,
+// replaced, or whose xattr changed is served for at most that long after
+// (nginx's open_file_cache_valid, 60 s by default, makes the same trade).
+// Retention, which runs in this process, drops its entries at once.
 // Uploads are immutable, so in practice entries live until evicted.
 type smallCache struct {
 	mu     sync.RWMutex
 	budget int64 // bytes of file data at most
 	used   int64
-	items  map[string]*cachedFile
+	// recheck is recheckAfter; tests shorten it.
+	recheck time.Duration
+	items   map[string]*cachedFile
 }
 
+// recheckAfter is how long a validated entry is served without a stat.
+const recheckAfter = time.Second
+
 type cachedFile struct {
-	ino   uint64
-	size  int64
-	mtime unix.Timespec
-	ctime unix.Timespec
+	checked atomic.Int64 // UnixNano of the last stat that matched
+	ino     uint64
+	size    int64
+	mtime   unix.Timespec
+	ctime   unix.Timespec
 
 	data        []byte
 	etag        string
@@ -36,21 +47,31 @@ func newSmallCache(budget int64) *smallCache {
 	if budget <= 0 {
 		return nil
 	}
-	return &smallCache{budget: budget, items: make(map[string]*cachedFile)}
+	return &smallCache{budget: budget, items: make(map[string]*cachedFile), recheck: recheckAfter}
 }
 
-// lookup returns the entry for fn if st describes the file it was read
-// from.
-func (c *smallCache) lookup(fn string, st *unix.Stat_t) *cachedFile {
-	if c == nil {
+// fresh returns the entry for fn if it was validated less than
+// recheckAfter before now.
+func (c *smallCache) fresh(fn string, now int64) *cachedFile {
+	c.mu.RLock()
+	e := c.items[fn]
+	c.mu.RUnlock()
+	if e == nil || now-e.checked.Load() >= int64(c.recheck) {
 		return nil
 	}
+	return e
+}
+
+// lookup returns the entry for fn if st, a stat taken at now, describes
+// the file it was read from.
+func (c *smallCache) lookup(fn string, st *unix.Stat_t, now int64) *cachedFile {
 	c.mu.RLock()
 	e := c.items[fn]
 	c.mu.RUnlock()
 	if e == nil || e.ino != st.Ino || e.size != st.Size || e.mtime != st.Mtim || e.ctime != st.Ctim {
 		return nil
 	}
+	e.checked.Store(now)
 	return e
 }
 
@@ -58,6 +79,7 @@ func (c *smallCache) store(fn string, e *cachedFile) {
 	if c == nil || int64(len(e.data)) > c.budget/16 {
 		return
 	}
+	e.checked.Store(time.Now().UnixNano())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old := c.items[fn]; old != nil {
