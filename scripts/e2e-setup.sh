@@ -18,6 +18,11 @@ for p in $pkgs; do
 		missing="$missing $p"
 	fi
 done
+# --check: only say, by the exit status, whether anything is missing.
+if [ "${1:-}" = "--check" ]; then
+	[ -z "$missing" ]
+	exit
+fi
 if [ -z "$missing" ]; then
 	echo "e2e-setup: all packages present"
 	exit 0
@@ -48,7 +53,8 @@ trap cleanup EXIT
 echo "e2e-setup: installing:$missing"
 # --no-install-recommends keeps the install small; python3-aiohttp is listed
 # above because slixmpp's XEP-0363 upload needs it but only recommends it.
-$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# APT_UPDATED=1: the caller (scripts/test-deps.sh) has run it already.
+[ -n "${APT_UPDATED:-}" ] || $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 
