@@ -207,6 +207,17 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
 	_, status := h.checkPut(ctx, sc)
+	if status == 0 {
+		// A taken name, too, is refused before the client sends the
+		// body. The handler asks the store again: another upload may
+		// win in between, and Put refuses to overwrite anyway.
+		switch exists, err := h.store.Exists(h.uploadCtx, string(sc.path)); {
+		case err != nil:
+			status = statusOf(err)
+		case exists:
+			status = fasthttp.StatusConflict
+		}
+	}
 	if status != 0 {
 		// fasthttp writes the status we return as the whole answer; the
 		// CORS headers must be on it too, or a browser hides it.

@@ -379,6 +379,16 @@ func testExpectContinue(t *testing.T, b testBackend) {
 			}
 		})
 	}
+	// A taken name is refused before the body too.
+	taken, _ := e.sign(token.V1, e.slotName("taken.bin"), 3, "")
+	if code := e.put(taken, []byte("abc"), ""); code != http.StatusCreated {
+		t.Fatalf("first upload: got %d; want 201", code)
+	}
+	c0, br0 := e.rawConn()
+	fmt.Fprintf(c0, "PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n", target(taken))
+	if resp := readResponse(t, br0); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("taken name with Expect: got %d; want 409 (no 100 Continue)", resp.StatusCode)
+	}
 	// A good one gets 100 Continue and then 201.
 	small := []byte("12345")
 	put, get = e.sign(token.V1, e.slotName("ok.bin"), 5, "")
