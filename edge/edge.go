@@ -122,6 +122,7 @@ type scratch struct {
 	buf      []byte
 	uploader []byte // v3 uploader of a checked PUT; aliases the request
 	dl       downloadHeaders
+	getReq   backend.GetRequest // aliases dl's headers as strings
 	// visitDL is sc.dl.visit as a value made once: a method value per
 	// request would allocate.
 	visitDL func(k, v []byte)
@@ -231,6 +232,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 func (h *Handler) putScratch(sc *scratch) {
 	sc.uploader = nil
 	sc.dl = downloadHeaders{}
+	sc.getReq = backend.GetRequest{}
 	h.scratch.Put(sc)
 }
 

@@ -27,7 +27,10 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 	ctx.Request.Header.VisitAll(sc.visitDL)
 	d := &sc.dl
 	// Absent headers convert to "" without allocating.
-	req := backend.GetRequest{
+	// In the pooled scratch: a local passed to the store through the
+	// interface would be allocated on every download.
+	req := &sc.getReq
+	*req = backend.GetRequest{
 		Head:              ctx.IsHead(),
 		Range:             string(d.rng),
 		IfRange:           string(d.ifRange),
@@ -36,7 +39,7 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 		IfModifiedSince:   string(d.ifModifiedSince),
 		IfUnmodifiedSince: string(d.ifUnmodifiedSince),
 	}
-	obj, err := h.store.Get(context.Context(ctx), string(sc.path), &req)
+	obj, err := h.store.Get(context.Context(ctx), string(sc.path), req)
 	if err != nil {
 		h.storeFailed(ctx, "get", string(sc.path), err)
 		return

@@ -114,10 +114,18 @@ func (s *Store) CheckWritable() error {
 }
 
 func (s *Store) filename(name string) (string, error) {
-	if name == ReservedDir || strings.HasPrefix(name, ReservedDir+"/") {
-		return "", backend.ErrBadName
+	if err := s.checkName(name); err != nil {
+		return "", err
 	}
 	return s.root + "/" + name, nil
+}
+
+// checkName refuses the names the store keeps for itself.
+func (s *Store) checkName(name string) error {
+	if name == ReservedDir || strings.HasPrefix(name, ReservedDir+"/") {
+		return backend.ErrBadName
+	}
+	return nil
 }
 
 // Exists implements backend.Store.
@@ -339,19 +347,20 @@ const smallFile = 64 << 10
 // Get implements backend.Store. It works on the raw descriptor: an
 // os.File would cost an extra fstat (os.Open's own) that we do anyway.
 func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*backend.Object, error) {
-	fn, err := s.filename(name)
-	if err != nil {
+	// Everything below works relative to the store's root descriptor;
+	// the cache is keyed by name, so a hit builds no path.
+	if err := s.checkName(name); err != nil {
 		return nil, err
 	}
 	if s.small != nil {
 		now := time.Now().UnixNano()
-		e := s.small.fresh(fn, now)
+		e := s.small.fresh(name, now)
 		if e == nil {
 			var st unix.Stat_t
 			if err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-				s.small.forget(fn)
+				s.small.forget(name)
 			} else {
-				e = s.small.lookup(fn, &st, now)
+				e = s.small.lookup(name, &st, now)
 			}
 		}
 		if e != nil {
@@ -405,14 +414,14 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 			}
 			off += n
 		}
-		s.small.store(fn, &cachedFile{
+		s.small.store(name, &cachedFile{
 			ino: st.Ino, size: st.Size, mtime: st.Mtim, ctime: st.Ctim,
 			data: obj.Data, etag: obj.ETag, contentType: obj.ContentType,
 		})
 		return obj, nil
 	}
 	keep = true
-	obj.File = os.NewFile(uintptr(fd), fn)
+	obj.File = os.NewFile(uintptr(fd), s.root+"/"+name)
 	return obj, nil
 }
 

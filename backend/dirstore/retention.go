@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -82,13 +83,14 @@ func (s *Store) Sweep(ctx context.Context, opts RetentionOptions) (SweepStats, e
 	if opts.MaxAge <= 0 {
 		return SweepStats{}, errors.New("cannot sweep: retention age must be positive")
 	}
-	sw := sweep{small: s.small, ctx: ctx, opts: &opts, cutoff: opts.Now().Add(-opts.MaxAge)}
+	sw := sweep{small: s.small, root: s.root, ctx: ctx, opts: &opts, cutoff: opts.Now().Add(-opts.MaxAge)}
 	_, err := sw.dir(s.root, true)
 	return sw.stats, err
 }
 
 type sweep struct {
 	small  *smallCache // entries of removed files are dropped from it
+	root   string      // the store's root, to turn paths into cache names
 	ctx    context.Context
 	opts   *RetentionOptions
 	cutoff time.Time
@@ -160,7 +162,7 @@ func (sw *sweep) removeFile(full string, e os.DirEntry) bool {
 		}
 		return false
 	}
-	sw.small.forget(full)
+	sw.small.forget(strings.TrimPrefix(full, sw.root+"/"))
 	sw.stats.Files++
 	sw.stats.Bytes += fi.Size()
 	if sw.opts.OnRemove != nil {
