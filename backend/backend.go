@@ -116,6 +116,7 @@ type Store interface {
 	// Puts to one name exactly one succeeds and the others get ErrExists.
 	Put(ctx context.Context, name string, info PutInfo, body io.Reader) error
 
-	// Get opens name for download.
+	// Get opens name for download. req is valid only during the call
+	// (the edge reuses it): a store must not keep it.
 	Get(ctx context.Context, name string, req *GetRequest) (*Object, error)
 }
