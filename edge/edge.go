@@ -214,7 +214,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 		// win in between, and Put refuses to overwrite anyway.
 		switch exists, err := h.store.Exists(h.uploadCtx, string(sc.path)); {
 		case err != nil:
-			status = statusOf(err)
+			status = h.storeStatus("exists", string(sc.path), err)
 		case exists:
 			status = fasthttp.StatusConflict
 		}
@@ -249,11 +249,16 @@ func (h *Handler) fail(ctx *fasthttp.RequestCtx, status int) {
 // storeFailed maps a store error to a status; errors the client cannot act
 // on are logged and answered without detail.
 func (h *Handler) storeFailed(ctx *fasthttp.RequestCtx, op, name string, err error) {
+	h.fail(ctx, h.storeStatus(op, name, err))
+}
+
+// storeStatus is the status for a store error, logged when it is ours.
+func (h *Handler) storeStatus(op, name string, err error) int {
 	status := statusOf(err)
 	if status >= 500 {
 		h.log.Error("store failed", "op", op, "name", name, "err", err)
 	}
-	h.fail(ctx, status)
+	return status
 }
 
 func statusOf(err error) int {

@@ -26,9 +26,9 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 	// each Peek normalises its key, which showed in profiles.
 	ctx.Request.Header.VisitAll(sc.visitDL)
 	d := &sc.dl
-	// Absent headers convert to "" without allocating.
 	// In the pooled scratch: a local passed to the store through the
-	// interface would be allocated on every download.
+	// interface would be allocated on every download. Absent headers
+	// convert to "" without allocating.
 	req := &sc.getReq
 	*req = backend.GetRequest{
 		Head:              ctx.IsHead(),

@@ -129,8 +129,7 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	sctx := h.uploadCtx
 	exists, err := h.store.Exists(sctx, name)
 	if err != nil {
-		h.storeFailed(ctx, "exists", name, err)
-		h.refuse(ctx, ctx.Response.StatusCode())
+		h.refuse(ctx, h.storeStatus("exists", name, err))
 		return
 	}
 	if exists {
