@@ -55,7 +55,7 @@ FUZZTIME ?= 200000x
 FUZZ_TARGETS := \
 	./edge/token:FuzzVerify \
 	./edge/urlpath:FuzzRelative \
-	./edge:FuzzParseRange \
+	./backend/httpsem:FuzzParseRange \
 	./edge/compress:FuzzPick
 
 fuzz-ci:

@@ -28,6 +28,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/httpsem"
 	"github.com/upedge/upedge/edge"
 )
 
@@ -100,7 +101,7 @@ func (e *Encoder) Applies(contentType string, size int64) bool {
 	if size < minSize || size > e.opts.MaxSize {
 		return false
 	}
-	mt := mediaType(contentType)
+	mt := httpsem.MediaType(contentType)
 	var low [128]byte
 	if len(mt) > len(low) {
 		return false
@@ -124,13 +125,6 @@ func (e *Encoder) Applies(contentType string, size int64) bool {
 	return false
 }
 
-func mediaType(ct string) string {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	return strings.TrimSpace(ct)
-}
-
 // encoding names and file suffixes.
 const (
 	encZstd = "zstd"
@@ -144,23 +138,23 @@ func Pick(acceptEncoding []byte) string {
 	zstdQ, gzipQ, starQ := -1, -1, -1 // -1 absent, 0 refused, 1 accepted
 	for len(acceptEncoding) > 0 {
 		var item []byte
-		if i := indexByte(acceptEncoding, ','); i >= 0 {
+		if i := httpsem.IndexByte(acceptEncoding, ','); i >= 0 {
 			item, acceptEncoding = acceptEncoding[:i], acceptEncoding[i+1:]
 		} else {
 			item, acceptEncoding = acceptEncoding, nil
 		}
 		name, params := item, []byte(nil)
-		if i := indexByte(item, ';'); i >= 0 {
+		if i := httpsem.IndexByte(item, ';'); i >= 0 {
 			name, params = item[:i], item[i+1:]
 		}
 		q := 1
 		if zeroQ(params) {
 			q = 0
 		}
-		switch n := trim(name); {
-		case equalFold(n, encZstd):
+		switch n := httpsem.TrimSpace(name); {
+		case httpsem.EqualFold(n, encZstd):
 			zstdQ = q
-		case equalFold(n, encGzip), equalFold(n, "x-gzip"):
+		case httpsem.EqualFold(n, encGzip), httpsem.EqualFold(n, "x-gzip"):
 			gzipQ = q
 		case len(n) == 1 && n[0] == '*':
 			starQ = q
@@ -177,15 +171,15 @@ func Pick(acceptEncoding []byte) string {
 
 // zeroQ reports whether params hold q=0 (or 0.0, 0.000).
 func zeroQ(params []byte) bool {
-	p := trim(params)
+	p := httpsem.TrimSpace(params)
 	if len(p) < 3 || (p[0] != 'q' && p[0] != 'Q') {
 		return false
 	}
-	p = trim(p[1:])
+	p = httpsem.TrimSpace(p[1:])
 	if len(p) == 0 || p[0] != '=' {
 		return false
 	}
-	p = trim(p[1:])
+	p = httpsem.TrimSpace(p[1:])
 	if len(p) == 0 || p[0] != '0' {
 		return false
 	}
@@ -380,39 +374,4 @@ func (e *Encoder) Clean(ttl time.Duration) {
 			return
 		}
 	}
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trim(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
-	"github.com/upedge/upedge/backend/cond"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // Header is one static request header sent to the origin.
@@ -669,12 +669,12 @@ func actualObjectSize(r io.Reader) int64 {
 // evaluate applies the preconditions of gr (RFC 9110 §13.2.2) to the
 // object's validators and returns 412, 304 or 0 (serve it).
 func evaluate(gr *backend.GetRequest, o *backend.Object) int {
-	h := cond.Headers[string]{IfMatch: gr.IfMatch, IfUnmodifiedSince: gr.IfUnmodifiedSince,
+	h := httpsem.Headers[string]{IfMatch: gr.IfMatch, IfUnmodifiedSince: gr.IfUnmodifiedSince,
 		IfNoneMatch: gr.IfNoneMatch, IfModifiedSince: gr.IfModifiedSince}
-	switch cond.Evaluate(h, o.ETag, o.ModTime) {
-	case cond.PreconditionFailed:
+	switch httpsem.Evaluate(h, o.ETag, o.ModTime) {
+	case httpsem.PreconditionFailed:
 		return fasthttp.StatusPreconditionFailed
-	case cond.NotModified:
+	case httpsem.NotModified:
 		return fasthttp.StatusNotModified
 	}
 	return 0
@@ -683,7 +683,7 @@ func evaluate(gr *backend.GetRequest, o *backend.Object) int {
 // ifRangeHolds reports whether the If-Range validator names the object's
 // current version: a strong ETag equal to ours, or its Last-Modified date.
 func ifRangeHolds(v string, o *backend.Object) bool {
-	return cond.IfRange(v, o.ETag, o.ModTime)
+	return httpsem.IfRange(v, o.ETag, o.ModTime)
 }
 
 func setIf(req *fasthttp.Request, name, value string) {
