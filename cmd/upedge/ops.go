@@ -18,12 +18,12 @@ import (
 
 	"github.com/upedge/upedge/backend/dirstore"
 	"github.com/upedge/upedge/edge"
-	"github.com/upedge/upedge/edge/accesslog"
-	"github.com/upedge/upedge/edge/compress"
+	"github.com/upedge/upedge/edge/ops/accesslog"
+	"github.com/upedge/upedge/edge/ops/compress"
 	"github.com/upedge/upedge/edge/config"
-	"github.com/upedge/upedge/edge/listen"
-	"github.com/upedge/upedge/edge/metrics"
-	"github.com/upedge/upedge/edge/quota"
+	"github.com/upedge/upedge/edge/ops/listen"
+	"github.com/upedge/upedge/edge/ops/metrics"
+	"github.com/upedge/upedge/edge/ops/quota"
 )
 
 // quotaSaveEvery bounds how much quota accounting a crash can lose.
