@@ -142,15 +142,9 @@ func (h *Handler) encode(ctx *fasthttp.RequestCtx, d *downloadHeaders, obj *back
 	if len(d.rng) > 0 {
 		return
 	}
-	v, ok := h.enc.Variant(obj, d.acceptEncoding)
-	if !ok {
-		return
+	if enc := h.enc.Encode(obj, d.acceptEncoding); enc != "" {
+		rh.SetCanonical(hdrContentEncoding, stringBytes(enc))
 	}
-	if obj.File != nil {
-		obj.File.Close()
-	}
-	obj.File, obj.Data, obj.Size, obj.ETag = v.File, nil, v.Size, v.ETag
-	rh.SetCanonical(hdrContentEncoding, stringBytes(v.Encoding))
 }
 
 var (

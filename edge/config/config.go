@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"reflect"
 	"sort"
@@ -20,6 +21,10 @@ import (
 	"github.com/knadh/koanf/providers/posflag"
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
+
+	"github.com/upedge/upedge/backend/dirstore"
+	"github.com/upedge/upedge/edge"
+	"github.com/upedge/upedge/edge/token"
 )
 
 // ExampleSecret is the secret of the example config under configs/. The
@@ -136,18 +141,18 @@ type Config struct {
 // Default returns the configuration that applies where nothing else says
 // otherwise. It has no secret: one must be given.
 func Default() Config {
+	store := dirstore.DefaultOptions()
 	return Config{
 		Listen:         "127.0.0.1:5050",
 		Prefix:         "/upload/",
 		Store:          "./data",
-		MaxFileSize:    100 << 20, // Prosody's default limit
-		V3Window:       300 * time.Second,
-		ReadTimeout:    60 * time.Second,
-		WriteTimeout:   0,
-		IdleTimeout:    120 * time.Second,
-		Fsync:          "always",
-		SmallFileCache: 32 << 20,
-		CORSOrigin:     "*",
+		MaxFileSize:    edge.DefaultMaxFileSize,
+		V3Window:       token.DefaultWindow,
+		ReadTimeout:    edge.DefaultReadTimeout,
+		IdleTimeout:    edge.DefaultIdleTimeout,
+		Fsync:          fsyncName(store.Fsync),
+		SmallFileCache: ByteSize(store.SmallCacheBytes),
+		CORSOrigin:     edge.DefaultCORSOrigin,
 		LogLevel:       "info",
 
 		QuotaWindow:   Age(24 * time.Hour),
@@ -337,7 +342,7 @@ func (c *Config) Validate() error {
 	if c.IdleTimeout <= 0 {
 		bad("idle_timeout", "must be positive, got %v", c.IdleTimeout)
 	}
-	if c.Fsync != "always" && c.Fsync != "never" {
+	if c.Fsync != FsyncAlways && c.Fsync != FsyncNever {
 		bad("fsync", `must be "always" or "never", got %q`, c.Fsync)
 	}
 	switch c.LogLevel {
@@ -387,6 +392,13 @@ func (c *Config) validateOps(bad func(key, format string, args ...any)) {
 	if c.MaxConns < 0 {
 		bad("max_conns", "must not be negative, got %d", c.MaxConns)
 	}
+}
+
+// SlogLevel returns LogLevel as a slog level (Validate has checked it).
+func (c *Config) SlogLevel() slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(c.LogLevel))
+	return l
 }
 
 // SocketFileMode returns SocketMode as a file mode.

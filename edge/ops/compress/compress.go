@@ -1,7 +1,7 @@
 // Package compress offers zstd- and gzip-encoded variants of compressible
 // downloads (text, JSON, XML, SVG ...), made with
 // github.com/klauspost/compress and cached on disk outside the store,
-// keyed by the file's ETag. It implements edge.Encoder.
+// keyed by the file's ETag. It implements the edge's Encoder interface.
 //
 // A variant is made once, on the first request that wants it, written to a
 // temporary in the cache directory and renamed into place, so that a
@@ -29,7 +29,6 @@ import (
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/httpsem"
-	"github.com/upedge/upedge/edge"
 )
 
 // Defaults.
@@ -94,9 +93,8 @@ func New(opts Options) (*Encoder, error) {
 	return e, nil
 }
 
-var _ edge.Encoder = (*Encoder)(nil)
-
-// Applies implements edge.Encoder.
+// Applies reports whether a file of contentType and size bytes is sent
+// compressed to clients that accept it.
 func (e *Encoder) Applies(contentType string, size int64) bool {
 	if size < minSize || size > e.opts.MaxSize {
 		return false
@@ -191,15 +189,19 @@ func zeroQ(params []byte) bool {
 	return true
 }
 
-// Variant implements edge.Encoder.
-func (e *Encoder) Variant(obj *backend.Object, acceptEncoding []byte) (edge.Variant, bool) {
+// Encode swaps obj for its variant in the best encoding that
+// acceptEncoding accepts, making the variant on first use, and returns that
+// encoding; obj's identity file is closed then. It returns "" and leaves
+// obj alone when the client accepts none, obj has no strong ETag to key the
+// cache by, or the variant is not smaller.
+func (e *Encoder) Encode(obj *backend.Object, acceptEncoding []byte) string {
 	enc := Pick(acceptEncoding)
 	if enc == "" || !obj.Local() || obj.ETag == "" || !strings.HasPrefix(obj.ETag, `"`) {
-		return edge.Variant{}, false
+		return ""
 	}
 	key := cacheKey(obj.ETag)
 	if key == "" {
-		return edge.Variant{}, false
+		return ""
 	}
 	fn := filepath.Join(e.opts.CacheDir, key+"."+enc)
 	f, err := os.Open(fn)
@@ -208,22 +210,26 @@ func (e *Encoder) Variant(obj *backend.Object, acceptEncoding []byte) (edge.Vari
 			if e.opts.OnError != nil {
 				e.opts.OnError(err)
 			}
-			return edge.Variant{}, false
+			return ""
 		}
 		f, err = os.Open(fn)
 	}
 	if err != nil {
-		return edge.Variant{}, false
+		return ""
 	}
 	fi, err := f.Stat()
 	if err != nil || fi.Size() >= obj.Size {
 		// Not worth it: the variant is kept so that the next request
 		// learns this without compressing again.
 		f.Close()
-		return edge.Variant{}, false
+		return ""
 	}
 	etag := obj.ETag[:len(obj.ETag)-1] + "-" + enc + `"`
-	return edge.Variant{File: f, Size: fi.Size(), Encoding: enc, ETag: etag}, true
+	if obj.File != nil {
+		obj.File.Close()
+	}
+	obj.File, obj.Data, obj.Size, obj.ETag = f, nil, fi.Size(), etag
+	return enc
 }
 
 // cacheKey turns an ETag into a file name, or "" if it holds anything but
