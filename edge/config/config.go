@@ -24,6 +24,9 @@ import (
 
 	"github.com/upedge/upedge/backend/dirstore"
 	"github.com/upedge/upedge/edge"
+	"github.com/upedge/upedge/edge/ops/compress"
+	"github.com/upedge/upedge/edge/ops/listen"
+	"github.com/upedge/upedge/edge/ops/quota"
 	"github.com/upedge/upedge/edge/token"
 )
 
@@ -155,9 +158,9 @@ func Default() Config {
 		CORSOrigin:     edge.DefaultCORSOrigin,
 		LogLevel:       "info",
 
-		QuotaWindow:   Age(24 * time.Hour),
-		SocketMode:    "0660",
-		CompressTypes: List{"text/*", "application/json", "application/xml", "application/javascript", "application/xhtml+xml", "image/svg+xml", "image/bmp"},
+		QuotaWindow:   Age(quota.DefaultWindow),
+		SocketMode:    fmt.Sprintf("%04o", listen.DefaultSocketMode),
+		CompressTypes: compress.DefaultTypes(),
 		ShutdownGrace: 30 * time.Second,
 		MinUploadRate: 1 << 10,
 

@@ -42,6 +42,12 @@ const (
 	DefaultTTL = 7 * 24 * time.Hour
 )
 
+// DefaultTypes are the media types worth compressing: text and the
+// text-based formats browsers and chat clients fetch.
+func DefaultTypes() []string {
+	return []string{"text/*", "application/json", "application/xml", "application/javascript", "application/xhtml+xml", "image/svg+xml", "image/bmp"}
+}
+
 // Options configure an Encoder.
 type Options struct {
 	// Types are media types to compress, "type/subtype" or "type/*",
