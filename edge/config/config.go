@@ -443,12 +443,15 @@ func ParseAge(s string) (Age, error) {
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (a *Age) UnmarshalText(text []byte) error {
-	v, err := ParseAge(string(text))
+func (a *Age) UnmarshalText(text []byte) error { return parseInto(a, text, ParseAge) }
+
+// parseInto sets *dst to parse(text), or leaves it and returns the error.
+func parseInto[T any](dst *T, text []byte, parse func(string) (T, error)) error {
+	v, err := parse(string(text))
 	if err != nil {
 		return err
 	}
-	*a = v
+	*dst = v
 	return nil
 }
 
@@ -553,14 +556,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 
 // UnmarshalText implements encoding.TextUnmarshaler for config files,
 // environment and flags.
-func (b *ByteSize) UnmarshalText(text []byte) error {
-	v, err := ParseByteSize(string(text))
-	if err != nil {
-		return err
-	}
-	*b = v
-	return nil
-}
+func (b *ByteSize) UnmarshalText(text []byte) error { return parseInto(b, text, ParseByteSize) }
 
 // String formats b with the largest binary unit that divides it.
 func (b ByteSize) String() string {

@@ -270,22 +270,26 @@ func (h *Handler) storeStatus(op, name string, err error) int {
 	return status
 }
 
+// storeStatuses maps the backend's typed errors onto statuses; any other
+// error is ours (500).
+var storeStatuses = [...]struct {
+	err    error
+	status int
+}{
+	{backend.ErrExists, fasthttp.StatusConflict},
+	{backend.ErrNotFound, fasthttp.StatusNotFound},
+	{backend.ErrBadName, fasthttp.StatusBadRequest},
+	{backend.ErrIncomplete, fasthttp.StatusBadRequest},
+	{backend.ErrNoSpace, fasthttp.StatusInsufficientStorage},
+	{backend.ErrUnavailable, fasthttp.StatusBadGateway},
+	{backend.ErrTimeout, fasthttp.StatusGatewayTimeout},
+}
+
 func statusOf(err error) int {
-	switch {
-	case errors.Is(err, backend.ErrExists):
-		return fasthttp.StatusConflict
-	case errors.Is(err, backend.ErrNotFound):
-		return fasthttp.StatusNotFound
-	case errors.Is(err, backend.ErrBadName):
-		return fasthttp.StatusBadRequest
-	case errors.Is(err, backend.ErrIncomplete):
-		return fasthttp.StatusBadRequest
-	case errors.Is(err, backend.ErrNoSpace):
-		return fasthttp.StatusInsufficientStorage
-	case errors.Is(err, backend.ErrUnavailable):
-		return fasthttp.StatusBadGateway
-	case errors.Is(err, backend.ErrTimeout):
-		return fasthttp.StatusGatewayTimeout
+	for _, m := range storeStatuses {
+		if errors.Is(err, m.err) {
+			return m.status
+		}
 	}
 	return fasthttp.StatusInternalServerError
 }
