@@ -112,8 +112,10 @@ func StartArgs(t testing.TB, args, environ []string) *Edge {
 	return e
 }
 
-// Stop stops an edge that Start began, as a SIGTERM does: it shuts down
-// within its shutdown grace and is closed. It returns the error of Run.
+// Stop stops an edge that Start or StartArgs runs in this process, as a
+// SIGTERM stops `upedge serve`: it shuts down within its shutdown grace and
+// is closed. It returns the error of Run. A child-process harness stops
+// its process instead.
 func (e *Edge) Stop() error {
 	return e.stop()
 }
