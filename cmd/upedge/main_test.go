@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -51,20 +50,16 @@ func TestServeBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "upedge")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	p := startEdgeProcess(t, bin, []string{"--config", "../../configs/upedge.toml", "--listen", "127.0.0.1:0", "--store", filepath.Join(dir, "data")}, nil)
+	bin := buildUpedge(t)
+	p := startEdgeProcess(t, bin, []string{"--config", "../../configs/upedge.toml", "--listen", "127.0.0.1:0", "--store", filepath.Join(t.TempDir(), "data")}, nil)
 	// "upedge listening on http://127.0.0.1:PORT/upload/ (...)"
-	base := p.base
+	base := p.Base
 	if !strings.HasPrefix(base, "http://127.0.0.1:") {
-		t.Fatalf("startup line %q does not say where it listens", p.line)
+		t.Fatalf("startup line %q does not say where it listens", p.Line)
 	}
-	for i := 0; !strings.Contains(p.stderr.String(), "example secret"); i++ {
+	for i := 0; !strings.Contains(p.Stderr.String(), "example secret"); i++ {
 		if i == 100 {
-			t.Fatalf("no warning about the example secret; stderr: %s", p.stderr)
+			t.Fatalf("no warning about the example secret; stderr: %s", p.Stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -94,9 +89,9 @@ func TestServeBinary(t *testing.T) {
 	// SIGINT stops it cleanly.
 	p.signal(syscall.SIGINT)
 	select {
-	case <-p.exited:
+	case <-p.Exited:
 		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			t.Fatalf("exit code %d after SIGINT: %s", code, p.stderr)
+			t.Fatalf("exit code %d after SIGINT: %s", code, p.Stderr)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("did not stop after SIGINT")
