@@ -18,7 +18,7 @@ import (
 type Signer struct {
 	base     string // ends with "/"
 	ver      token.Version
-	mac      *token.Verifier
+	mac      *token.Signer
 	uploader string // v3 only
 	now      func() time.Time
 }
@@ -53,7 +53,7 @@ func NewSigner(base, secret, ver, uploader string, now func() time.Time) (*Signe
 	return &Signer{
 		base:     base,
 		ver:      v,
-		mac:      token.NewVerifier([]byte(secret), 0, now),
+		mac:      token.NewSigner([]byte(secret)),
 		uploader: uploader,
 		now:      now,
 	}, nil
