@@ -1,7 +1,8 @@
 // Package slot builds the PUT and GET URLs of an upload slot the way an
 // XMPP server does (Prosody's mod_http_upload_external escapes each path
-// segment and appends the token as a query parameter). `upedge sign`, the
-// benchmark harness and the tests use it.
+// segment and appends the token as a query parameter), and owns the
+// `upedge sign` subcommand (Main, in cli.go). The benchmark harness and the
+// tests use it too.
 package slot
 
 import (
