@@ -55,7 +55,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	version := fs.String("version", "v1", "token version: v1, v2, token or v3")
 	uploader := fs.String("uploader", "bench@example.org", "uploader signed into v3 tokens")
 	ctype := fs.String("type", "application/octet-stream", "Content-Type sent with and signed into every PUT (\"\" sends none)")
-	fileName := fs.String("file-name", "bench file.bin", "name part of every slot")
+	fileName := fs.String("file-name", DefaultFileName, "name part of every slot")
 	baseName := fs.String("base-name", "target", "label of the target in reports")
 	serverPid := fs.Int("server-pid", 0, "pid of the target server: report its peak RSS and CPU time")
 	vs := fs.String("vs", "", "base URL of a peer to run every scenario against too")
