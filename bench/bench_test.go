@@ -21,7 +21,7 @@ import (
 	"github.com/upedge/upedge/edge/urlpath"
 )
 
-// The vectors of PROTOCOL.md (secret "secret string").
+// The vectors of docs/protocol.md (secret "secret string").
 func TestSignerVectors(t *testing.T) {
 	now := func() time.Time { return time.Unix(1717689600, 0) }
 	for _, tc := range []struct {

@@ -20,7 +20,7 @@ import (
 
 const usage = `usage: upedge bench --base URL --secret S [flags]
 
-Loads an XEP-0363 upload server (PROTOCOL.md) with signed slots, and
+Loads an XEP-0363 upload server (docs/protocol.md) with signed slots, and
 optionally a peer (--vs, e.g. nginx WebDAV, which ignores tokens) in the
 same run, scenario by scenario, target first.
 

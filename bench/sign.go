@@ -78,7 +78,7 @@ func (s *Signer) AppendGetURL(dst []byte, random, name string) []byte {
 // Content-Type and is signed as application/octet-stream) to dst.
 //
 // Only random and name are escaped; the MAC covers their decoded form
-// random + "/" + name, as PROTOCOL.md says.
+// random + "/" + name, as docs/protocol.md says.
 func (s *Signer) AppendPutURL(dst []byte, random, name string, size int64, ctype string) []byte {
 	dst = s.AppendGetURL(dst, random, name)
 	c := token.Claims{Size: size, ContentType: []byte(ctype)}

@@ -8,7 +8,7 @@ import (
 
 const secret = "secret string"
 
-// The vectors of PROTOCOL.md; each can be checked with
+// The vectors of docs/protocol.md; each can be checked with
 // printf '...' | openssl dgst -sha256 -hmac 'secret string'.
 var vectors = []struct {
 	name string
