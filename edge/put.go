@@ -65,6 +65,7 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
 		}
 	}
 	if err := h.verifier.Verify(ver, mac, &c); err != nil {
+		h.tokenRefused(ctx, sc, err)
 		return 0, fasthttp.StatusForbidden
 	}
 	if ver == token.V3 && len(c.Uploader) > 0 {

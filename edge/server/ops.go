@@ -22,6 +22,7 @@ import (
 	"github.com/upedge/upedge/edge/ops/listen"
 	"github.com/upedge/upedge/edge/ops/metrics"
 	"github.com/upedge/upedge/edge/ops/quota"
+	"github.com/upedge/upedge/edge/token"
 )
 
 // quotaSaveEvery bounds how much quota accounting a crash can lose.
@@ -84,7 +85,12 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 	if o.access != nil {
 		alog = o.access
 	}
-	o.metrics = metrics.New(root, alog)
+	o.metrics = metrics.New(metrics.Options{
+		StoreRoot:    root,
+		AccessLog:    alog,
+		TokenRefusal: edge.TokenRefusal,
+		TokenReasons: token.Reasons(),
+	})
 	set := o.metrics.Set()
 	if o.access != nil {
 		set.NewGauge("upedge_access_log_dropped_total", func() float64 { return float64(o.access.Dropped()) })

@@ -105,10 +105,11 @@ func New(out io.Writer, closer io.Closer, queue int) *Logger {
 // behind.
 func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
 
-// Log queues the line for a finished request. dur is the handler's time.
-func (l *Logger) Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration) {
+// Log queues the line for a finished request. dur is the handler's time;
+// refusal, when not "", is why its upload token was refused.
+func (l *Logger) Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, refusal string) {
 	bp := l.bufs.Get().(*[]byte)
-	*bp = AppendLine((*bp)[:0], ctx, start, dur)
+	*bp = AppendLine((*bp)[:0], ctx, start, dur, refusal)
 	select {
 	case l.ch <- bp:
 	default:
@@ -117,8 +118,9 @@ func (l *Logger) Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duratio
 	}
 }
 
-// AppendLine appends the JSON line for a request to dst.
-func AppendLine(dst []byte, ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration) []byte {
+// AppendLine appends the JSON line for a request to dst; refusal, when not
+// "", is written as "refusal" (why the upload token was refused).
+func AppendLine(dst []byte, ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, refusal string) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = start.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
 	dst = append(dst, `","remote":"`...)
@@ -135,6 +137,10 @@ func AppendLine(dst []byte, ctx *fasthttp.RequestCtx, start time.Time, dur time.
 	dst = strconv.AppendInt(dst, max(int64(ctx.Response.Header.ContentLength()), 0), 10)
 	dst = append(dst, `,"ms":`...)
 	dst = strconv.AppendFloat(dst, float64(dur.Microseconds())/1000, 'f', 3, 64)
+	if refusal != "" {
+		dst = append(dst, `,"refusal":`...)
+		dst = appendString(dst, refusal)
+	}
 	if ua := ctx.Request.Header.UserAgent(); len(ua) > 0 {
 		dst = append(dst, `,"ua":`...)
 		dst = appendString(dst, ua)
@@ -154,11 +160,11 @@ func appendRemote(dst []byte, ctx *fasthttp.RequestCtx) []byte {
 
 // appendString appends s as a JSON string; bytes that are not printable
 // ASCII are escaped, so that a line is always one valid line.
-func appendString(dst, s []byte) []byte {
+func appendString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	const hexd = "0123456789abcdef"
 	dst = append(dst, '"')
-	for _, c := range s {
-		switch {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
 		case c == '"' || c == '\\':
 			dst = append(dst, '\\', c)
 		case c < 0x20 || c >= 0x7f:

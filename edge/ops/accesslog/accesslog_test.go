@@ -37,7 +37,7 @@ func request(uri string) *fasthttp.RequestCtx {
 func TestLine(t *testing.T) {
 	var b buf
 	l := New(&b, nil, 16)
-	l.Log(request("/upload/abc/my%20file.txt?v=deadbeef"), time.Unix(1717689600, 0), 1500*time.Microsecond)
+	l.Log(request("/upload/abc/my%20file.txt?v=deadbeef"), time.Unix(1717689600, 0), 1500*time.Microsecond, "")
 	l.Close()
 	var line map[string]any
 	if err := json.Unmarshal([]byte(b.sb.String()), &line); err != nil {
@@ -71,7 +71,7 @@ func TestDropsWhenBehind(t *testing.T) {
 	// never block Log.
 	const n = 10000
 	for i := 0; i < n; i++ {
-		l.Log(ctx, time.Now(), 0)
+		l.Log(ctx, time.Now(), 0, "")
 	}
 	if d := l.Dropped(); d < n/2 {
 		t.Fatalf("dropped %d of %d with a queue of 4 and a stuck writer", d, n)
@@ -88,7 +88,7 @@ func BenchmarkLog(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		l.Log(ctx, now, time.Millisecond)
+		l.Log(ctx, now, time.Millisecond, "")
 	}
 }
 
@@ -104,14 +104,14 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := request("/upload/a/1")
-	l.Log(ctx, time.Now(), 0)
+	l.Log(ctx, time.Now(), 0, "")
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Reopen(); err != nil {
 		t.Fatal(err)
 	}
-	l.Log(request("/upload/a/2"), time.Now(), 0)
+	l.Log(request("/upload/a/2"), time.Now(), 0, "")
 	l.Close()
 	old, _ := os.ReadFile(path + ".1")
 	cur, _ := os.ReadFile(path)

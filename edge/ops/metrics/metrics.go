@@ -19,9 +19,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// AccessLog receives every finished request (accesslog.Logger).
+// AccessLog receives every finished request (accesslog.Logger); refusal
+// is why its upload token was refused, or "".
 type AccessLog interface {
-	Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration)
+	Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, refusal string)
+}
+
+// Options configure Metrics. The zero value counts requests and nothing
+// else.
+type Options struct {
+	// StoreRoot, if not empty, is the directory whose file system's free
+	// space is reported.
+	StoreRoot string
+	// AccessLog, when set, is given every finished request.
+	AccessLog AccessLog
+	// TokenRefusal, when set, says why the upload token of a request was
+	// refused ("" when it was not); TokenReasons lists every answer it
+	// gives, so that each gets its upedge_token_rejections_total series
+	// up front.
+	TokenRefusal func(ctx *fasthttp.RequestCtx) string
+	TokenReasons []string
 }
 
 const (
@@ -48,8 +65,11 @@ var reasons = map[int]string{
 
 // Metrics is safe for concurrent use.
 type Metrics struct {
-	set *vm.Set
-	log AccessLog
+	set     *vm.Set
+	log     AccessLog
+	refusal func(ctx *fasthttp.RequestCtx) string
+	// tokenRejections by reason; read only after New.
+	tokenRejections map[string]*vm.Counter
 
 	requests    [nMethods][600]*vm.Counter // by method and status
 	rejections  [nMethods][600]*vm.Counter
@@ -60,10 +80,13 @@ type Metrics struct {
 	sentBytes   *vm.Counter
 }
 
-// New registers the edge's metrics. storeRoot, if not empty, is the
-// directory whose file system's free space is reported.
-func New(storeRoot string, log AccessLog) *Metrics {
-	m := &Metrics{set: vm.NewSet(), log: log}
+// New registers the edge's metrics.
+func New(opts Options) *Metrics {
+	m := &Metrics{set: vm.NewSet(), log: opts.AccessLog, refusal: opts.TokenRefusal, tokenRejections: map[string]*vm.Counter{}}
+	for _, r := range opts.TokenReasons {
+		m.tokenRejections[r] = m.set.NewCounter(fmt.Sprintf(`upedge_token_rejections_total{reason=%q}`, r))
+	}
+	storeRoot := opts.StoreRoot
 	for mi, method := range methodNames {
 		byStatus := map[string]*vm.Counter{}
 		rejByStatus := map[string]*vm.Counter{}
@@ -190,8 +213,16 @@ func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
 			m.sentBytes.AddInt64(int64(n))
 		}
 	}
+	refusal := ""
+	if m.refusal != nil {
+		if refusal = m.refusal(ctx); refusal != "" {
+			if c := m.tokenRejections[refusal]; c != nil {
+				c.Inc()
+			}
+		}
+	}
 	if m.log != nil {
-		m.log.Log(ctx, start, dur)
+		m.log.Log(ctx, start, dur, refusal)
 	}
 }
 

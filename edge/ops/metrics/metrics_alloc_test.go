@@ -10,7 +10,7 @@ import (
 
 // Counting a request must not allocate: it runs on every request.
 func TestWrapAllocs(t *testing.T) {
-	m := New("", nil)
+	m := New(Options{})
 	h := m.Wrap(func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(201) })
 	var ctx fasthttp.RequestCtx
 	ctx.Request.Header.SetMethod("PUT")

@@ -12,7 +12,7 @@ import (
 
 type countLog struct{ n int }
 
-func (c *countLog) Log(*fasthttp.RequestCtx, time.Time, time.Duration) { c.n++ }
+func (c *countLog) Log(*fasthttp.RequestCtx, time.Time, time.Duration, string) { c.n++ }
 
 func call(h fasthttp.RequestHandler, method, uri string, cl int) *fasthttp.RequestCtx {
 	var ctx fasthttp.RequestCtx
@@ -27,7 +27,7 @@ func call(h fasthttp.RequestHandler, method, uri string, cl int) *fasthttp.Reque
 
 func TestCounts(t *testing.T) {
 	log := &countLog{}
-	m := New(t.TempDir(), log)
+	m := New(Options{StoreRoot: t.TempDir(), AccessLog: log})
 	status := 201
 	h := m.Wrap(func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(status) })
 	call(h, "PUT", "/upload/a/b", 1000)
@@ -70,7 +70,7 @@ func TestCounts(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
-	m := New("", nil)
+	m := New(Options{})
 	var err error
 	h := m.Handler(func() error { return err })
 	if ctx := call(h, "GET", "/healthz", 0); ctx.Response.StatusCode() != 200 {
@@ -86,7 +86,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func BenchmarkWrap(b *testing.B) {
-	m := New("", nil)
+	m := New(Options{})
 	h := m.Wrap(func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(200) })
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
