@@ -37,10 +37,15 @@ func ExactBody(r io.Reader, size int64) *ExactReader {
 	return &ExactReader{r: r, size: size}
 }
 
-// Reset makes e read size bytes from r, as ExactBody would, reusing e;
-// for callers that pool their readers.
-func (e *ExactReader) Reset(r io.Reader, size int64) {
+// Hold is ExactBody without the allocation, for callers that keep an
+// ExactReader in pooled state: it returns r if that is an *ExactReader of
+// size already, and otherwise e, reset to read size bytes from r.
+func (e *ExactReader) Hold(r io.Reader, size int64) *ExactReader {
+	if x, ok := r.(*ExactReader); ok && x.size == size {
+		return x
+	}
 	*e = ExactReader{r: r, size: size}
+	return e
 }
 
 // Size is the number of bytes the body must carry.

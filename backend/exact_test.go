@@ -59,3 +59,18 @@ func TestExactBodyIdempotent(t *testing.T) {
 		t.Errorf("ExactBody of an ExactReader of another size returned it unchanged")
 	}
 }
+
+func TestExactHold(t *testing.T) {
+	var own ExactReader
+	e := ExactBody(strings.NewReader("abc"), 3)
+	if got := own.Hold(e, 3); got != e {
+		t.Errorf("Hold of an ExactReader of the same size did not return it")
+	}
+	r := own.Hold(strings.NewReader("abcd"), 3)
+	if r != &own {
+		t.Fatalf("Hold of a plain reader did not use its receiver")
+	}
+	if _, err := io.ReadAll(r); !errors.Is(err, ErrIncomplete) {
+		t.Errorf("long body through Hold: %v; want ErrIncomplete", err)
+	}
+}
