@@ -73,6 +73,10 @@ func (td *TempDir) Create() (*Temp, error) {
 	return &Temp{fd: fd, name: name, td: td}, nil
 }
 
+// NoTmpfile makes td create named temporaries, as on a file system
+// without O_TMPFILE; for tests of that path.
+func (td *TempDir) NoTmpfile() { td.noTmpfile.Store(true) }
+
 // Fd is the temporary's descriptor, for what the package does not do
 // (extended attributes). It is valid until Close or Discard.
 func (t *Temp) Fd() int { return t.fd }
@@ -98,7 +102,7 @@ const linkAttempts = 3
 
 // Link syncs the temporary (with Sync), gives it the name path, creating
 // the directories on the way, and syncs the directories whose entries
-// changed (with Sync). It never replaces an existing name: an existing
+// changed (with Sync). A failed Link leaves no name. It never replaces an existing name: an existing
 // path fails with an error wrapping unix.EEXIST, a file where a directory
 // of path should be with one wrapping unix.ENOTDIR or unix.EEXIST.
 func (t *Temp) Link(path string) error {
@@ -133,7 +137,13 @@ func (t *Temp) Link(path string) error {
 		_ = unix.Unlink(t.name)
 		t.name = ""
 	}
-	return opts.syncDir(dir)
+	if err := opts.syncDir(dir); err != nil {
+		// The name would not survive a crash, and the caller is told the
+		// write failed: take the name back, so that it does not stay.
+		_ = unix.Unlink(path)
+		return err
+	}
+	return nil
 }
 
 // Discard removes a temporary that is not to be linked, and closes it.
