@@ -27,11 +27,11 @@ test-unit:
 	$(GO) test -count=1 ./...
 
 # Real Prosody (token v1 and v2), ejabberd, go-sendxmpp and slixmpp against
-# a freshly built edge (edge/xmppe2e). `make test` runs it too, as part of
+# a freshly built edge (edge/server/xmppe2e). `make test` runs it too, as part of
 # ./...; it installs its Debian packages through scripts/e2e-setup.sh when
 # root or CI=true, and skips with a message otherwise.
 e2e:
-	$(GO) test -count=1 -v -timeout 10m ./edge/xmppe2e/
+	$(GO) test -count=1 -v -timeout 10m ./edge/server/xmppe2e/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -55,8 +55,8 @@ FUZZTIME ?= 200000x
 FUZZ_TARGETS := \
 	./edge/token:FuzzVerify \
 	./edge/urlpath:FuzzRelative \
-	./edge:FuzzParseRange \
-	./edge/compress:FuzzPick
+	./backend/httpsem:FuzzParseRange \
+	./edge/ops/compress:FuzzPick
 
 fuzz-ci:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -2,13 +2,11 @@ package edge
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
-	"github.com/upedge/upedge/backend/cond"
-	"github.com/upedge/upedge/edge/internal/ascii"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 var (
@@ -79,13 +77,13 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		h.encode(ctx, d, obj)
 	}
 	h.entityHeaders(ctx, sc, obj)
-	pre := cond.Headers[[]byte]{IfMatch: d.ifMatch, IfUnmodifiedSince: d.ifUnmodifiedSince,
+	pre := httpsem.Headers[[]byte]{IfMatch: d.ifMatch, IfUnmodifiedSince: d.ifUnmodifiedSince,
 		IfNoneMatch: d.ifNoneMatch, IfModifiedSince: d.ifModifiedSince}
-	switch cond.Evaluate(pre, obj.ETag, obj.ModTime) {
-	case cond.PreconditionFailed:
+	switch httpsem.Evaluate(pre, obj.ETag, obj.ModTime) {
+	case httpsem.PreconditionFailed:
 		h.fail(ctx, fasthttp.StatusPreconditionFailed)
 		return
-	case cond.NotModified:
+	case httpsem.NotModified:
 		ctx.SetStatusCode(fasthttp.StatusNotModified)
 		return
 	}
@@ -95,17 +93,17 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 	sc.buf = applySafe(rh, obj.ContentType, sc.path, sc.buf)
 
 	start, length, status := int64(0), obj.Size, fasthttp.StatusOK
-	if rng := d.rng; len(rng) > 0 && cond.IfRange(d.ifRange, obj.ETag, obj.ModTime) {
-		s, l, ok, satisfiable := parseRange(rng, obj.Size)
+	if rng := d.rng; len(rng) > 0 && httpsem.IfRange(d.ifRange, obj.ETag, obj.ModTime) {
+		s, l, ok, satisfiable := httpsem.ParseRange(rng, obj.Size)
 		switch {
 		case !satisfiable:
-			sc.buf = strconv.AppendInt(append(sc.buf[:0], "bytes */"...), obj.Size, 10)
+			sc.buf = httpsem.AppendUnsatisfiedRange(sc.buf[:0], obj.Size)
 			rh.SetCanonical(hdrContentRange, sc.buf)
 			h.fail(ctx, fasthttp.StatusRequestedRangeNotSatisfiable)
 			return
 		case ok:
 			start, length, status = s, l, fasthttp.StatusPartialContent
-			sc.buf = appendContentRange(sc.buf[:0], s, l, obj.Size)
+			sc.buf = httpsem.AppendContentRange(sc.buf[:0], s, l, obj.Size)
 			rh.SetCanonical(hdrContentRange, sc.buf)
 		}
 	}
@@ -144,15 +142,9 @@ func (h *Handler) encode(ctx *fasthttp.RequestCtx, d *downloadHeaders, obj *back
 	if len(d.rng) > 0 {
 		return
 	}
-	v, ok := h.enc.Variant(obj, d.acceptEncoding)
-	if !ok {
-		return
+	if enc := h.enc.Encode(obj, d.acceptEncoding); enc != "" {
+		rh.SetCanonical(hdrContentEncoding, stringBytes(enc))
 	}
-	if obj.File != nil {
-		obj.File.Close()
-	}
-	obj.File, obj.Data, obj.Size, obj.ETag = v.File, nil, v.Size, v.ETag
-	rh.SetCanonical(hdrContentEncoding, stringBytes(v.Encoding))
 }
 
 var (
@@ -195,7 +187,7 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 	if status == fasthttp.StatusOK || status == fasthttp.StatusPartialContent {
 		ct := obj.ContentType
 		if ct == "" {
-			ct = "application/octet-stream"
+			ct = httpsem.DefaultContentType
 		}
 		rh.SetContentType(ct)
 		rh.SetCanonical(hdrAcceptRanges, valBytes)
@@ -209,84 +201,6 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 	}
 	ctx.Response.SetBodyStream(obj.Body, int(obj.ContentLength))
 	handedOver = true
-}
-
-// appendContentRange appends "bytes START-END/SIZE".
-func appendContentRange(dst []byte, start, length, size int64) []byte {
-	dst = append(dst, "bytes "...)
-	dst = strconv.AppendInt(dst, start, 10)
-	dst = append(dst, '-')
-	dst = strconv.AppendInt(dst, start+length-1, 10)
-	dst = append(dst, '/')
-	return strconv.AppendInt(dst, size, 10)
-}
-
-// parseRange parses a Range header against a representation of size
-// bytes. ok is false when the header is to be ignored (not bytes, several
-// ranges, malformed): the whole file is sent then, as RFC 9110 allows.
-// satisfiable is false when it names a single range that lies wholly
-// outside the file (416).
-func parseRange(h []byte, size int64) (start, length int64, ok, satisfiable bool) {
-	const unit = "bytes="
-	if len(h) < len(unit) || string(h[:len(unit)]) != unit {
-		return 0, 0, false, true
-	}
-	spec := trimSpace(h[len(unit):])
-	dash := -1
-	for i, c := range spec {
-		switch {
-		case c == ',':
-			return 0, 0, false, true // several ranges: send it all
-		case c == '-' && dash < 0:
-			dash = i
-		}
-	}
-	if dash < 0 {
-		return 0, 0, false, true
-	}
-	first, last := trimSpace(spec[:dash]), trimSpace(spec[dash+1:])
-	if len(first) == 0 {
-		// Suffix range: the last n bytes.
-		n, okN := ascii.ParseDigits(last)
-		if !okN {
-			return 0, 0, false, true
-		}
-		if n == 0 || size == 0 {
-			return 0, 0, false, false
-		}
-		if n > size {
-			n = size
-		}
-		return size - n, n, true, true
-	}
-	s, okS := ascii.ParseDigits(first)
-	if !okS {
-		return 0, 0, false, true
-	}
-	e := size - 1
-	if len(last) > 0 {
-		var okE bool
-		if e, okE = ascii.ParseDigits(last); !okE || e < s {
-			return 0, 0, false, true
-		}
-	}
-	if s >= size {
-		return 0, 0, false, false
-	}
-	if e >= size {
-		e = size - 1
-	}
-	return s, e - s + 1, true, true
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // downloadHeaders are the request headers a download depends on, gathered

@@ -4,7 +4,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"unsafe"
 
-	"github.com/upedge/upedge/edge/internal/ascii"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // Header keys below are set with SetCanonical: they are written in
@@ -125,29 +125,12 @@ func isAttrChar(c byte) bool {
 // inlineSafe reports whether a browser may show contentType inline: media
 // and plain text, but not SVG, which is a document that runs scripts.
 func inlineSafe(contentType string) bool {
-	mt := mediaType(contentType)
+	mt := httpsem.MediaType(contentType)
 	switch {
-	case ascii.HasPrefixFold(mt, "image/"):
-		return !ascii.EqualFold(mt, "image/svg+xml")
-	case ascii.HasPrefixFold(mt, "video/"), ascii.HasPrefixFold(mt, "audio/"):
+	case httpsem.HasPrefixFold(mt, "image/"):
+		return !httpsem.EqualFold(mt, "image/svg+xml")
+	case httpsem.HasPrefixFold(mt, "video/"), httpsem.HasPrefixFold(mt, "audio/"):
 		return true
 	}
-	return ascii.EqualFold(mt, "text/plain")
-}
-
-// mediaType returns contentType up to its parameters, trimmed.
-func mediaType(ct string) string {
-	for i := 0; i < len(ct); i++ {
-		if ct[i] == ';' {
-			ct = ct[:i]
-			break
-		}
-	}
-	for len(ct) > 0 && (ct[len(ct)-1] == ' ' || ct[len(ct)-1] == '\t') {
-		ct = ct[:len(ct)-1]
-	}
-	for len(ct) > 0 && (ct[0] == ' ' || ct[0] == '\t') {
-		ct = ct[1:]
-	}
-	return ct
+	return httpsem.EqualFold(mt, "text/plain")
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
-	"github.com/upedge/upedge/edge/internal/ascii"
+	"github.com/upedge/upedge/backend/httpsem"
 	"github.com/upedge/upedge/edge/token"
 )
 
@@ -87,7 +87,7 @@ func hasContentLength(raw []byte) bool {
 		} else {
 			raw = nil
 		}
-		if len(line) >= len(name) && ascii.EqualFold(line[:len(name)], name) {
+		if len(line) >= len(name) && httpsem.EqualFold(line[:len(name)], name) {
 			return true
 		}
 	}

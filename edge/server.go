@@ -11,13 +11,13 @@ import (
 // ServerOptions are the connection settings of the HTTP server.
 type ServerOptions struct {
 	// ReadTimeout bounds the wait for request headers (and, through the
-	// handler, each pause in an upload body). Default 60s.
+	// handler, each pause in an upload body). Default DefaultReadTimeout.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds the writing of one whole response, a download
 	// included: size it for the largest file over the slowest link you
 	// serve. Zero means no limit.
 	WriteTimeout time.Duration
-	// IdleTimeout closes keep-alive connections idle this long. Default 120s.
+	// IdleTimeout closes keep-alive connections idle this long. Default DefaultIdleTimeout.
 	IdleTimeout time.Duration
 	// MaxConns caps concurrent connections; zero is fasthttp's default.
 	MaxConns int
@@ -37,10 +37,10 @@ func (l fasthttpLogger) Printf(format string, args ...any) {
 // NewServer returns the fasthttp server for h.
 func NewServer(h *Handler, opts ServerOptions) *fasthttp.Server {
 	if opts.ReadTimeout <= 0 {
-		opts.ReadTimeout = 60 * time.Second
+		opts.ReadTimeout = DefaultReadTimeout
 	}
 	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = 120 * time.Second
+		opts.IdleTimeout = DefaultIdleTimeout
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the real XMPP servers and clients the end-to-end tests run against
-# (edge/xmppe2e). Idempotent: packages already present are left alone, and
+# (edge/server/xmppe2e). Idempotent: packages already present are left alone, and
 # `apt-get update` runs only when something is missing.
 #
 # The packages' own services must not start on install: they would take the

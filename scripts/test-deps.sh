@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs, one after the other, every real component the test suite runs
 # against: nginx (WebDAV origin and bench peer), Versity's S3 gateway, and
-# the XMPP servers and clients of edge/xmppe2e. `make test` runs it before
+# the XMPP servers and clients of edge/server/xmppe2e. `make test` runs it before
 # `go test`, which runs test packages in parallel: left to the tests, two
 # packages would run apt-get at once on a new machine and one would fail on
 # dpkg's lock.

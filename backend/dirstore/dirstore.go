@@ -33,6 +33,7 @@ import (
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/atomicfile"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // ReservedDir is the first path segment the store keeps for itself; no
@@ -317,7 +318,7 @@ func contentType(fd int, name string) string {
 	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
 		return t
 	}
-	return "application/octet-stream"
+	return httpsem.DefaultContentType
 }
 
 func mapNoSpace(err error) error {

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/upedge/upedge/bench"
+	"github.com/upedge/upedge/edge/server"
 )
 
 func main() {
@@ -23,7 +24,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		return serve(args[1:], os.Environ(), stdout, stderr)
+		return server.Main(args[1:], os.Environ(), stdout, stderr)
 	case "sign":
 		return sign(args[1:], stdout, stderr)
 	case "bench":

@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"reflect"
 	"sort"
@@ -21,7 +22,13 @@ import (
 	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
 
+	"github.com/upedge/upedge/backend/dirstore"
 	"github.com/upedge/upedge/backend/origin"
+	"github.com/upedge/upedge/edge"
+	"github.com/upedge/upedge/edge/ops/compress"
+	"github.com/upedge/upedge/edge/ops/listen"
+	"github.com/upedge/upedge/edge/ops/quota"
+	"github.com/upedge/upedge/edge/token"
 )
 
 // ExampleSecret is the secret of the example config under configs/. The
@@ -138,23 +145,23 @@ type Config struct {
 // Default returns the configuration that applies where nothing else says
 // otherwise. It has no secret: one must be given.
 func Default() Config {
+	store := dirstore.DefaultOptions()
 	return Config{
 		Listen:         "127.0.0.1:5050",
 		Prefix:         "/upload/",
 		Store:          "./data",
-		MaxFileSize:    100 << 20, // Prosody's default limit
-		V3Window:       300 * time.Second,
-		ReadTimeout:    60 * time.Second,
-		WriteTimeout:   0,
-		IdleTimeout:    120 * time.Second,
-		Fsync:          "always",
-		SmallFileCache: 32 << 20,
-		CORSOrigin:     "*",
+		MaxFileSize:    edge.DefaultMaxFileSize,
+		V3Window:       token.DefaultWindow,
+		ReadTimeout:    edge.DefaultReadTimeout,
+		IdleTimeout:    edge.DefaultIdleTimeout,
+		Fsync:          fsyncName(store.Fsync),
+		SmallFileCache: ByteSize(store.SmallCacheBytes),
+		CORSOrigin:     edge.DefaultCORSOrigin,
 		LogLevel:       "info",
 
-		QuotaWindow:   Age(24 * time.Hour),
-		SocketMode:    "0660",
-		CompressTypes: List{"text/*", "application/json", "application/xml", "application/javascript", "application/xhtml+xml", "image/svg+xml", "image/bmp"},
+		QuotaWindow:   Age(quota.DefaultWindow),
+		SocketMode:    fmt.Sprintf("%04o", listen.DefaultSocketMode),
+		CompressTypes: compress.DefaultTypes(),
 		ShutdownGrace: 30 * time.Second,
 		MinUploadRate: 1 << 10,
 
@@ -339,7 +346,7 @@ func (c *Config) Validate() error {
 	if c.IdleTimeout <= 0 {
 		bad("idle_timeout", "must be positive, got %v", c.IdleTimeout)
 	}
-	if c.Fsync != "always" && c.Fsync != "never" {
+	if c.Fsync != FsyncAlways && c.Fsync != FsyncNever {
 		bad("fsync", `must be "always" or "never", got %q`, c.Fsync)
 	}
 	switch c.LogLevel {
@@ -391,6 +398,13 @@ func (c *Config) validateOps(bad func(key, format string, args ...any)) {
 	}
 }
 
+// SlogLevel returns LogLevel as a slog level (Validate has checked it).
+func (c *Config) SlogLevel() slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(c.LogLevel))
+	return l
+}
+
 // SocketFileMode returns SocketMode as a file mode.
 func (c *Config) SocketFileMode() (os.FileMode, error) {
 	m, err := strconv.ParseUint(c.SocketMode, 8, 32)
@@ -430,12 +444,15 @@ func ParseAge(s string) (Age, error) {
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (a *Age) UnmarshalText(text []byte) error {
-	v, err := ParseAge(string(text))
+func (a *Age) UnmarshalText(text []byte) error { return parseInto(a, text, ParseAge) }
+
+// parseInto sets *dst to parse(text), or leaves it and returns the error.
+func parseInto[T any](dst *T, text []byte, parse func(string) (T, error)) error {
+	v, err := parse(string(text))
 	if err != nil {
 		return err
 	}
-	*a = v
+	*dst = v
 	return nil
 }
 
@@ -464,31 +481,6 @@ func (l *List) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// OriginOptions maps the origin keys onto origin.Options, the one place
-// that does. Credentials from the environment are the caller's to add
-// (Options.CredentialsFromEnv).
-func (c *Config) OriginOptions() origin.Options {
-	return origin.Options{
-		Headers:         c.OriginHeaders,
-		User:            c.OriginUser,
-		Password:        c.OriginPassword,
-		Timeout:         c.OriginTimeout,
-		SkipExistsCheck: !c.OriginExistsCheck,
-		S3Endpoint:      c.S3Endpoint,
-		S3Region:        c.S3Region,
-		S3PathStyle:     c.S3PathStyle,
-		S3AccessKey:     c.S3AccessKey,
-		S3SecretKey:     c.S3SecretKey,
-	}
-}
-
-// originKeys names the key of each origin.Options field that
-// origin.Validate can refuse.
-var originKeys = map[string]string{
-	"URL": "origin", "Headers": "origin_headers", "Timeout": "origin_timeout",
-	"S3Endpoint": "s3_endpoint", "S3AccessKey": "s3_access_key",
-}
-
 func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
 	if c.Origin == "" {
 		return
@@ -497,7 +489,9 @@ func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
 		var fe *origin.FieldError
 		key := "origin"
 		if errors.As(err, &fe) {
-			key = originKeys[fe.Field]
+			if k, ok := originKeys[fe.Field]; ok {
+				key = k
+			}
 			err = fe.Err
 		}
 		bad(key, "%v", err)
@@ -554,14 +548,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 
 // UnmarshalText implements encoding.TextUnmarshaler for config files,
 // environment and flags.
-func (b *ByteSize) UnmarshalText(text []byte) error {
-	v, err := ParseByteSize(string(text))
-	if err != nil {
-		return err
-	}
-	*b = v
-	return nil
-}
+func (b *ByteSize) UnmarshalText(text []byte) error { return parseInto(b, text, ParseByteSize) }
 
 // String formats b with the largest binary unit that divides it.
 func (b ByteSize) String() string {

@@ -19,7 +19,7 @@ import (
 
 	sha256 "github.com/minio/sha256-simd"
 
-	"github.com/upedge/upedge/edge/internal/ascii"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // Version names a token scheme by the query parameter that carries it.
@@ -138,11 +138,11 @@ func (v *Verifier) Verify(ver Version, hexMAC []byte, c *Claims) error {
 	}
 	st := v.macs.Get().(*macState)
 	defer v.macs.Put(st)
-	if !ascii.DecodeHex(st.want[:], hexMAC) {
+	if !httpsem.DecodeHex(st.want[:], hexMAC) {
 		return ErrMalformed
 	}
 	if ver == V3 {
-		ts, ok := ascii.ParseDigits(c.Timestamp)
+		ts, ok := httpsem.ParseDigits(c.Timestamp)
 		if !ok || len(c.Uploader) == 0 {
 			return ErrBadClaims
 		}

@@ -10,7 +10,7 @@ package urlpath
 import (
 	"errors"
 
-	"github.com/upedge/upedge/edge/internal/ascii"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // Errors returned by Relative. ErrOutsidePrefix means the request is not for
@@ -55,8 +55,8 @@ func Relative(dst, rawPath []byte, prefix string) ([]byte, error) {
 			if i+2 >= len(rest) {
 				return dst[:start], ErrBadPath
 			}
-			hi, ok1 := ascii.Unhex(rest[i+1])
-			lo, ok2 := ascii.Unhex(rest[i+2])
+			hi, ok1 := httpsem.Unhex(rest[i+1])
+			lo, ok2 := httpsem.Unhex(rest[i+2])
 			if !ok1 || !ok2 {
 				return dst[:start], ErrBadPath
 			}

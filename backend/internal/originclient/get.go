@@ -2,13 +2,11 @@ package originclient
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
-	"github.com/upedge/upedge/backend/cond"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // Get answers a download from the origin.
@@ -34,7 +32,7 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 		method = fasthttp.MethodHead
 	}
 	rng := gr.Range
-	if !singleRange(rng) {
+	if !httpsem.IsSingleRange(rng) {
 		rng = ""
 	}
 	var meta *backend.Object
@@ -70,7 +68,7 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 			size = m.Size
 		}
 		if size >= 0 {
-			o.ContentRange = "bytes */" + strconv.FormatInt(size, 10)
+			o.ContentRange = string(httpsem.AppendUnsatisfiedRange(nil, size))
 			o.Size = size
 		}
 	}
@@ -132,7 +130,7 @@ func (c *Client) fetch(ctx context.Context, name, method, rng string) (*backend.
 		Size:          -1,
 	}
 	if o.ContentType == "" {
-		o.ContentType = "application/octet-stream"
+		o.ContentType = httpsem.DefaultContentType
 	}
 	if o.LastModified != "" {
 		if t, err := fasthttp.ParseHTTPDate([]byte(o.LastModified)); err == nil {
@@ -143,16 +141,16 @@ func (c *Client) fetch(ctx context.Context, name, method, rng string) (*backend.
 	case fasthttp.StatusOK:
 		o.Size = o.ContentLength
 	case fasthttp.StatusPartialContent:
-		o.Size = rangeTotal(o.ContentRange)
+		o.Size = httpsem.CompleteLength(o.ContentRange)
 	case fasthttp.StatusRequestedRangeNotSatisfiable:
 		if o.ContentRange == "" && body != nil && c.cfg.UnsatisfiableSize != nil {
 			if n := c.cfg.UnsatisfiableSize(body); n >= 0 {
-				o.ContentRange = "bytes */" + strconv.FormatInt(n, 10)
+				o.ContentRange = string(httpsem.AppendUnsatisfiedRange(nil, n))
 			}
 		}
 		closeBody()
 		body = nil
-		o.Size = rangeTotal(o.ContentRange)
+		o.Size = httpsem.CompleteLength(o.ContentRange)
 		// Sent without the origin's error page.
 		o.ContentLength = 0
 	}
@@ -167,51 +165,15 @@ func (c *Client) fetch(ctx context.Context, name, method, rng string) (*backend.
 	return o, nil
 }
 
-// singleRange reports whether v is one byte range the edge serves:
-// "bytes=A-B" with A <= B, "bytes=A-" or "bytes=-N".
-func singleRange(v string) bool {
-	r, ok := strings.CutPrefix(v, "bytes=")
-	if !ok {
-		return false
-	}
-	first, last, ok := strings.Cut(strings.TrimSpace(r), "-")
-	if !ok || (first == "" && last == "") {
-		return false
-	}
-	num := func(s string) (int64, bool) {
-		if s == "" || len(s) > 18 {
-			return 0, false
-		}
-		for i := 0; i < len(s); i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return 0, false
-			}
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		return n, err == nil
-	}
-	switch {
-	case first == "":
-		_, ok := num(last)
-		return ok
-	case last == "":
-		_, ok := num(first)
-		return ok
-	}
-	a, ok1 := num(first)
-	b, ok2 := num(last)
-	return ok1 && ok2 && a <= b
-}
-
 // evaluate applies the preconditions of gr (RFC 9110 §13.2.2) to the
 // object's validators and returns 412, 304 or 0 (serve it).
 func evaluate(gr *backend.GetRequest, o *backend.Object) int {
-	h := cond.Headers[string]{IfMatch: gr.IfMatch, IfUnmodifiedSince: gr.IfUnmodifiedSince,
+	h := httpsem.Headers[string]{IfMatch: gr.IfMatch, IfUnmodifiedSince: gr.IfUnmodifiedSince,
 		IfNoneMatch: gr.IfNoneMatch, IfModifiedSince: gr.IfModifiedSince}
-	switch cond.Evaluate(h, o.ETag, o.ModTime) {
-	case cond.PreconditionFailed:
+	switch httpsem.Evaluate(h, o.ETag, o.ModTime) {
+	case httpsem.PreconditionFailed:
 		return fasthttp.StatusPreconditionFailed
-	case cond.NotModified:
+	case httpsem.NotModified:
 		return fasthttp.StatusNotModified
 	}
 	return 0
@@ -220,25 +182,11 @@ func evaluate(gr *backend.GetRequest, o *backend.Object) int {
 // ifRangeHolds reports whether the If-Range validator names the object's
 // current version: a strong ETag equal to ours, or its Last-Modified date.
 func ifRangeHolds(v string, o *backend.Object) bool {
-	return cond.IfRange(v, o.ETag, o.ModTime)
+	return httpsem.IfRange(v, o.ETag, o.ModTime)
 }
 
 func setIf(req *fasthttp.Request, name, value string) {
 	if value != "" {
 		req.Header.Set(name, value)
 	}
-}
-
-// rangeTotal returns N from "bytes a-b/N" or "bytes */N", or -1.
-func rangeTotal(cr string) int64 {
-	for i := len(cr) - 1; i >= 0; i-- {
-		if cr[i] == '/' {
-			n, err := strconv.ParseInt(cr[i+1:], 10, 64)
-			if err != nil {
-				return -1
-			}
-			return n
-		}
-	}
-	return -1
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // Defaults of Options, applied where a field is zero. They are written
@@ -151,7 +153,7 @@ func ParseHeaders(list []string) ([]Header, error) {
 	out := make([]Header, 0, len(list)+1)
 	for _, h := range list {
 		name, value, ok := strings.Cut(h, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		name, value = httpsem.TrimSpace(name), httpsem.TrimSpace(value)
 		switch {
 		case !ok || name == "":
 			return nil, &FieldError{Field: "Headers", Err: fmt.Errorf("cannot send header %q to the origin: %w", h, errHeaderForm)}

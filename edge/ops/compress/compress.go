@@ -1,7 +1,7 @@
 // Package compress offers zstd- and gzip-encoded variants of compressible
 // downloads (text, JSON, XML, SVG ...), made with
 // github.com/klauspost/compress and cached on disk outside the store,
-// keyed by the file's ETag. It implements edge.Encoder.
+// keyed by the file's ETag. It implements the edge's Encoder interface.
 //
 // A variant is made once, on the first request that wants it, written to a
 // temporary in the cache directory and renamed into place, so that a
@@ -29,7 +29,7 @@ import (
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/atomicfile"
-	"github.com/upedge/upedge/edge"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // Defaults.
@@ -42,6 +42,12 @@ const (
 	// DefaultTTL is how long a variant is kept after it was made.
 	DefaultTTL = 7 * 24 * time.Hour
 )
+
+// DefaultTypes are the media types worth compressing: text and the
+// text-based formats browsers and chat clients fetch.
+func DefaultTypes() []string {
+	return []string{"text/*", "application/json", "application/xml", "application/javascript", "application/xhtml+xml", "image/svg+xml", "image/bmp"}
+}
 
 // Options configure an Encoder.
 type Options struct {
@@ -94,14 +100,13 @@ func New(opts Options) (*Encoder, error) {
 	return e, nil
 }
 
-var _ edge.Encoder = (*Encoder)(nil)
-
-// Applies implements edge.Encoder.
+// Applies reports whether a file of contentType and size bytes is sent
+// compressed to clients that accept it.
 func (e *Encoder) Applies(contentType string, size int64) bool {
 	if size < minSize || size > e.opts.MaxSize {
 		return false
 	}
-	mt := mediaType(contentType)
+	mt := httpsem.MediaType(contentType)
 	var low [128]byte
 	if len(mt) > len(low) {
 		return false
@@ -125,13 +130,6 @@ func (e *Encoder) Applies(contentType string, size int64) bool {
 	return false
 }
 
-func mediaType(ct string) string {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	return strings.TrimSpace(ct)
-}
-
 // encoding names and file suffixes.
 const (
 	encZstd = "zstd"
@@ -145,23 +143,23 @@ func Pick(acceptEncoding []byte) string {
 	zstdQ, gzipQ, starQ := -1, -1, -1 // -1 absent, 0 refused, 1 accepted
 	for len(acceptEncoding) > 0 {
 		var item []byte
-		if i := indexByte(acceptEncoding, ','); i >= 0 {
+		if i := httpsem.IndexByte(acceptEncoding, ','); i >= 0 {
 			item, acceptEncoding = acceptEncoding[:i], acceptEncoding[i+1:]
 		} else {
 			item, acceptEncoding = acceptEncoding, nil
 		}
 		name, params := item, []byte(nil)
-		if i := indexByte(item, ';'); i >= 0 {
+		if i := httpsem.IndexByte(item, ';'); i >= 0 {
 			name, params = item[:i], item[i+1:]
 		}
 		q := 1
 		if zeroQ(params) {
 			q = 0
 		}
-		switch n := trim(name); {
-		case equalFold(n, encZstd):
+		switch n := httpsem.TrimSpace(name); {
+		case httpsem.EqualFold(n, encZstd):
 			zstdQ = q
-		case equalFold(n, encGzip), equalFold(n, "x-gzip"):
+		case httpsem.EqualFold(n, encGzip), httpsem.EqualFold(n, "x-gzip"):
 			gzipQ = q
 		case len(n) == 1 && n[0] == '*':
 			starQ = q
@@ -178,15 +176,15 @@ func Pick(acceptEncoding []byte) string {
 
 // zeroQ reports whether params hold q=0 (or 0.0, 0.000).
 func zeroQ(params []byte) bool {
-	p := trim(params)
+	p := httpsem.TrimSpace(params)
 	if len(p) < 3 || (p[0] != 'q' && p[0] != 'Q') {
 		return false
 	}
-	p = trim(p[1:])
+	p = httpsem.TrimSpace(p[1:])
 	if len(p) == 0 || p[0] != '=' {
 		return false
 	}
-	p = trim(p[1:])
+	p = httpsem.TrimSpace(p[1:])
 	if len(p) == 0 || p[0] != '0' {
 		return false
 	}
@@ -198,15 +196,19 @@ func zeroQ(params []byte) bool {
 	return true
 }
 
-// Variant implements edge.Encoder.
-func (e *Encoder) Variant(obj *backend.Object, acceptEncoding []byte) (edge.Variant, bool) {
+// Encode swaps obj for its variant in the best encoding that
+// acceptEncoding accepts, making the variant on first use, and returns that
+// encoding; obj's identity file is closed then. It returns "" and leaves
+// obj alone when the client accepts none, obj has no strong ETag to key the
+// cache by, or the variant is not smaller.
+func (e *Encoder) Encode(obj *backend.Object, acceptEncoding []byte) string {
 	enc := Pick(acceptEncoding)
 	if enc == "" || !obj.Local() || obj.ETag == "" || !strings.HasPrefix(obj.ETag, `"`) {
-		return edge.Variant{}, false
+		return ""
 	}
 	key := cacheKey(obj.ETag)
 	if key == "" {
-		return edge.Variant{}, false
+		return ""
 	}
 	fn := filepath.Join(e.opts.CacheDir, key+"."+enc)
 	f, err := os.Open(fn)
@@ -215,22 +217,26 @@ func (e *Encoder) Variant(obj *backend.Object, acceptEncoding []byte) (edge.Vari
 			if e.opts.OnError != nil {
 				e.opts.OnError(err)
 			}
-			return edge.Variant{}, false
+			return ""
 		}
 		f, err = os.Open(fn)
 	}
 	if err != nil {
-		return edge.Variant{}, false
+		return ""
 	}
 	fi, err := f.Stat()
 	if err != nil || fi.Size() >= obj.Size {
 		// Not worth it: the variant is kept so that the next request
 		// learns this without compressing again.
 		f.Close()
-		return edge.Variant{}, false
+		return ""
 	}
 	etag := obj.ETag[:len(obj.ETag)-1] + "-" + enc + `"`
-	return edge.Variant{File: f, Size: fi.Size(), Encoding: enc, ETag: etag}, true
+	if obj.File != nil {
+		obj.File.Close()
+	}
+	obj.File, obj.Data, obj.Size, obj.ETag = f, nil, fi.Size(), etag
+	return enc
 }
 
 // cacheKey turns an ETag into a file name, or "" if it holds anything but
@@ -372,39 +378,4 @@ func (e *Encoder) Clean(ttl time.Duration) {
 			return
 		}
 	}
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trim(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,4 +1,4 @@
-package edge
+package httpsem
 
 import "testing"
 
@@ -16,7 +16,7 @@ func FuzzParseRange(f *testing.F) {
 		if size < 0 { // MinInt64
 			size = 0
 		}
-		start, length, ok, satisfiable := parseRange([]byte(h), size)
+		start, length, ok, satisfiable := ParseRange([]byte(h), size)
 		if ok && !satisfiable {
 			t.Fatalf("%q/%d: ok but unsatisfiable", h, size)
 		}

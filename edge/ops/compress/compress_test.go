@@ -17,7 +17,7 @@ import (
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/dirstore"
 	"github.com/upedge/upedge/edge"
-	"github.com/upedge/upedge/edge/compress"
+	"github.com/upedge/upedge/edge/ops/compress"
 )
 
 func TestPick(t *testing.T) {

@@ -24,6 +24,10 @@ import (
 // buckets is the number of steps the window rolls in.
 const buckets = 24
 
+// DefaultWindow is the rolling window of Options.WindowBytes that the
+// config offers by default: a day.
+const DefaultWindow = 24 * time.Hour
+
 // Options configure a Quota.
 type Options struct {
 	Window      time.Duration // rolling window of WindowBytes; required if WindowBytes > 0

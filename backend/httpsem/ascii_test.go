@@ -1,4 +1,4 @@
-package ascii
+package httpsem
 
 import "testing"
 

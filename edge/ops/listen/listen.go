@@ -90,6 +90,10 @@ func (a *Activation) Close() {
 	}
 }
 
+// DefaultSocketMode lets the socket's owner and group (the reverse
+// proxy's) connect to a unix socket, nobody else.
+const DefaultSocketMode os.FileMode = 0o660
+
 // Listen opens host:port over TCP, or unix:/path as a unix socket with the
 // permission mode. A stale socket file at path is replaced; any other
 // file there is an error.

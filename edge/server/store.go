@@ -1,9 +1,8 @@
-package main
+package server
 
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/dirstore"
@@ -17,10 +16,7 @@ import (
 // supplies the AWS_* credentials when the config has none.
 func openStore(cfg *config.Config, getenv func(string) string) (store backend.Store, local *dirstore.Store, where string, err error) {
 	if cfg.Origin == "" {
-		ds, err := dirstore.New(cfg.Store, dirstore.Options{
-			Fsync:           cfg.Fsync == "always",
-			SmallCacheBytes: int64(cfg.SmallFileCache),
-		})
+		ds, err := dirstore.New(cfg.Store, cfg.StoreOptions())
 		if err != nil {
 			return nil, nil, "", err
 		}
@@ -36,7 +32,7 @@ func openStore(cfg *config.Config, getenv func(string) string) (store backend.St
 }
 
 // healthCheck returns what /healthz runs: the store directory must be
-// writable, an origin must answer.
+// writable, an origin must answer within healthTimeout.
 func healthCheck(store backend.Store, local *dirstore.Store) func() error {
 	if local != nil {
 		return local.CheckWritable
@@ -46,7 +42,7 @@ func healthCheck(store backend.Store, local *dirstore.Store) func() error {
 		return func() error { return nil }
 	}
 	return func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
 		defer cancel()
 		return checker.Check(ctx)
 	}

@@ -1,7 +1,8 @@
-// Package ascii holds the byte-level parsing helpers that the edge's hot
-// paths share: they work on []byte in place and never allocate, which is
-// why strconv and strings are not used for them.
-package ascii
+package httpsem
+
+// The byte-level helpers below work on []byte (or string) in place and
+// never allocate, which is why strconv and strings are not used for them
+// on hot paths.
 
 // hexValue maps a byte to its value as a hex digit, or to 0xff. A table:
 // decoding a 64-digit token with a switch per digit took a quarter of a
@@ -45,12 +46,13 @@ func DecodeHex(dst, src []byte) bool {
 
 // ParseDigits parses a non-negative decimal of 1 to 18 digits, nothing
 // else (no sign, no spaces), so that it cannot overflow an int64.
-func ParseDigits(b []byte) (int64, bool) {
+func ParseDigits[S ~string | ~[]byte](b S) (int64, bool) {
 	if len(b) == 0 || len(b) > 18 {
 		return 0, false
 	}
 	var n int64
-	for _, c := range b {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
@@ -84,4 +86,26 @@ func EqualFold[S ~string | ~[]byte, T ~string | ~[]byte](a S, b T) bool {
 // folding.
 func HasPrefixFold[S ~string | ~[]byte](s S, prefix string) bool {
 	return len(s) >= len(prefix) && EqualFold(s[:len(prefix)], prefix)
+}
+
+// TrimSpace returns b without leading and trailing spaces and tabs (RFC
+// 9110 section 5.6.3, OWS).
+func TrimSpace[S ~string | ~[]byte](b S) S {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// IndexByte returns the index of the first c in s, or -1.
+func IndexByte[S ~string | ~[]byte](s S, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
 }

@@ -1,15 +1,13 @@
-package main
+package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -18,20 +16,26 @@ import (
 
 	"github.com/upedge/upedge/backend/dirstore"
 	"github.com/upedge/upedge/edge"
-	"github.com/upedge/upedge/edge/accesslog"
-	"github.com/upedge/upedge/edge/compress"
 	"github.com/upedge/upedge/edge/config"
-	"github.com/upedge/upedge/edge/listen"
-	"github.com/upedge/upedge/edge/metrics"
-	"github.com/upedge/upedge/edge/quota"
+	"github.com/upedge/upedge/edge/ops/accesslog"
+	"github.com/upedge/upedge/edge/ops/compress"
+	"github.com/upedge/upedge/edge/ops/listen"
+	"github.com/upedge/upedge/edge/ops/metrics"
+	"github.com/upedge/upedge/edge/ops/quota"
 )
 
 // quotaSaveEvery bounds how much quota accounting a crash can lose.
 const quotaSaveEvery = 10 * time.Second
 
-// ops holds the operations parts of `upedge serve` (issue 6): metrics,
-// access log, quotas, retention, compression, listeners and the graceful
-// shutdown. Each part is off unless configured.
+// compressCleanEvery is how often expired compressed variants are removed.
+const compressCleanEvery = time.Hour
+
+// ops holds the operations parts: metrics, access log, quotas, retention,
+// compression, listeners and the graceful shutdown. Each part is off
+// unless configured. The server meets them in three places only: hooks
+// plugged into edge.Options (quotas, compression), a wrapper around the
+// request handler (metrics, access log), and background workers run until
+// close.
 type ops struct {
 	cfg    *config.Config
 	store  *dirstore.Store // nil behind an upstream origin
@@ -44,13 +48,14 @@ type ops struct {
 	quota   *quota.Quota
 	enc     *compress.Encoder
 	msrv    *fasthttp.Server
-	mln     net.Listener // metrics socket passed by systemd, or nil
+	mln     net.Listener // metrics socket, or nil when off
 
 	// uploadCtx is the context uploads are stored under; abortUploads
 	// cancels it when the shutdown grace is over.
 	uploadCtx    context.Context
 	abortUploads context.CancelFunc
-	// workers run retention, quota saving and cache cleaning.
+	// workers run retention, quota saving, cache cleaning and log
+	// reopening.
 	workCtx  context.Context
 	stopWork context.CancelFunc
 	workers  sync.WaitGroup
@@ -84,47 +89,29 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 	if o.access != nil {
 		set.NewGauge("upedge_access_log_dropped_total", func() float64 { return float64(o.access.Dropped()) })
 	}
-	if cfg.QuotaWindowBytes > 0 || cfg.QuotaTotalBytes > 0 {
-		fn := cfg.QuotaFile
-		if fn == "" {
-			fn = filepath.Join(root, dirstore.ReservedDir, "quota.json")
-		}
+	if cfg.QuotasOn() {
 		rejected := set.NewCounter(`upedge_quota_rejections_total`)
-		o.quota, err = quota.New(quota.Options{
-			Window:      time.Duration(cfg.QuotaWindow),
-			WindowBytes: int64(cfg.QuotaWindowBytes),
-			TotalBytes:  int64(cfg.QuotaTotalBytes),
-			File:        fn,
-			OnReject:    rejected.Inc,
-		})
-		if err != nil {
+		if o.quota, err = quota.New(cfg.QuotaOptions(root, rejected.Inc)); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.Compress {
-		dir := cfg.CompressCache
-		if dir == "" {
-			dir = filepath.Join(root, dirstore.ReservedDir, "cache")
-		}
 		made := set.NewCounter(`upedge_compress_variants_made_total`)
-		o.enc, err = compress.New(compress.Options{
-			Types:    cfg.CompressTypes,
-			CacheDir: dir,
-			OnMake:   func(string, int64, int64) { made.Inc() },
-			OnError:  func(err error) { log.Warn("compression failed; sending uncompressed", "err", err) },
-		})
-		if err != nil {
+		opts := cfg.CompressOptions(root)
+		opts.OnMake = func(string, int64, int64) { made.Inc() }
+		opts.OnError = func(err error) { log.Warn("compression failed; sending uncompressed", "err", err) }
+		if o.enc, err = compress.New(opts); err != nil {
 			return nil, err
 		}
 	}
 	return o, nil
 }
 
-// editOptions plugs the configured parts into the edge. Interfaces are set
-// only for parts that exist: a nil pointer in an interface is not nil.
-func (o *ops) editOptions(opts *edge.Options) {
+// plugInto plugs the configured parts into the request path. Interfaces
+// are set only for parts that exist: a nil pointer in an interface is not
+// nil.
+func (o *ops) plugInto(opts *edge.Options) {
 	opts.UploadContext = o.uploadCtx
-	opts.MinUploadRate = int64(o.cfg.MinUploadRate)
 	if o.quota != nil {
 		opts.Admitter = o.quota
 	}
@@ -133,8 +120,8 @@ func (o *ops) editOptions(opts *edge.Options) {
 	}
 }
 
-// wrapServer counts (and logs) requests when metrics or the access log are on.
-func (o *ops) wrapServer(srv *fasthttp.Server) {
+// wrap counts (and logs) requests when metrics or the access log are on.
+func (o *ops) wrap(srv *fasthttp.Server) {
 	if o.cfg.MetricsListen == "" && o.mln == nil && o.access == nil {
 		return
 	}
@@ -152,18 +139,26 @@ func (o *ops) listen(addr string) (net.Listener, error) {
 	return listen.Listen(addr, mode)
 }
 
-// start opens the metrics listener and starts the background workers.
-func (o *ops) start(stdout io.Writer) error {
-	if mln := o.mln; mln != nil || o.cfg.MetricsListen != "" {
-		if mln == nil {
-			mode, _ := o.cfg.SocketFileMode()
-			var err error
-			if mln, err = listen.Listen(o.cfg.MetricsListen, mode); err != nil {
-				return fmt.Errorf("metrics_listen: %w", err)
-			}
-		}
+// openMetrics opens metrics_listen, unless systemd passed the metrics
+// socket or it is off.
+func (o *ops) openMetrics() error {
+	if o.mln != nil || o.cfg.MetricsListen == "" {
+		return nil
+	}
+	mode, _ := o.cfg.SocketFileMode()
+	var err error
+	if o.mln, err = listen.Listen(o.cfg.MetricsListen, mode); err != nil {
+		return fmt.Errorf("metrics_listen: %w", err)
+	}
+	return nil
+}
+
+// start serves the metrics listener and starts the background workers.
+func (o *ops) start(stdout io.Writer) {
+	if o.mln != nil {
 		o.msrv = o.metrics.NewServer(o.health)
-		fmt.Fprintf(stdout, "upedge metrics on %s/metrics and /healthz\n", displayAddr(mln, false))
+		fmt.Fprintf(stdout, "upedge metrics on %s/metrics and /healthz\n", display(o.mln, false))
+		mln := o.mln
 		go func() {
 			if err := o.msrv.Serve(mln); err != nil {
 				o.log.Error("metrics listener stopped", "err", err)
@@ -174,13 +169,10 @@ func (o *ops) start(stdout io.Writer) error {
 		set := o.metrics.Set()
 		files := set.NewCounter(`upedge_retention_removed_files_total`)
 		bytes := set.NewCounter(`upedge_retention_removed_bytes_total`)
-		o.goWork(func(ctx context.Context) {
-			o.store.RunRetention(ctx, dirstore.RetentionOptions{
-				MaxAge:   time.Duration(o.cfg.Retention),
-				OnRemove: func(n int64) { files.Inc(); bytes.AddInt64(n) },
-				OnError:  func(err error) { o.log.Warn("retention sweep", "err", err) },
-			})
-		})
+		opts := o.cfg.RetentionOptions()
+		opts.OnRemove = func(n int64) { files.Inc(); bytes.AddInt64(n) }
+		opts.OnError = func(err error) { o.log.Warn("retention sweep", "err", err) }
+		o.goWork(func(ctx context.Context) { o.store.RunRetention(ctx, opts) })
 	}
 	if o.quota != nil {
 		o.goWork(func(ctx context.Context) {
@@ -188,7 +180,7 @@ func (o *ops) start(stdout io.Writer) error {
 		})
 	}
 	if o.enc != nil {
-		o.goWork(func(ctx context.Context) { o.enc.Run(ctx, compress.DefaultTTL, time.Hour) })
+		o.goWork(func(ctx context.Context) { o.enc.Run(ctx, compress.DefaultTTL, compressCleanEvery) })
 	}
 	if o.access != nil {
 		// SIGHUP reopens the access log after logrotate moved it.
@@ -208,7 +200,6 @@ func (o *ops) start(stdout io.Writer) error {
 			}
 		})
 	}
-	return nil
 }
 
 func (o *ops) goWork(f func(ctx context.Context)) {
@@ -219,26 +210,7 @@ func (o *ops) goWork(f func(ctx context.Context)) {
 	}()
 }
 
-// shutdown stops accepting, lets in-flight requests finish within
-// shutdown_grace, then abandons the uploads still running: they are
-// written to unnamed temporaries, which vanish with the process, so they
-// leave nothing behind.
-func (o *ops) shutdown(srv *fasthttp.Server, sig os.Signal) error {
-	grace := o.cfg.ShutdownGrace
-	o.log.Info("shutting down: no new connections; waiting for requests in flight", "signal", sig.String(), "grace", grace)
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	err := srv.ShutdownWithContext(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		o.log.Warn("shutdown grace over: abandoning the uploads still in flight", "open_connections", srv.GetOpenConnectionsCount())
-		o.abortUploads()
-		err = nil
-	}
-	return err
-}
-
-// close stops the workers and flushes state; it runs however runServer
-// ends.
+// close stops the workers and flushes state.
 func (o *ops) close() {
 	o.abortUploads()
 	o.stopWork()
@@ -247,9 +219,13 @@ func (o *ops) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = o.msrv.ShutdownWithContext(ctx)
 		cancel()
+	} else if o.mln != nil {
+		o.mln.Close()
 	}
 	if o.access != nil {
 		_ = o.access.Close()
 	}
-	o.act.Close()
+	if o.act != nil {
+		o.act.Close()
+	}
 }

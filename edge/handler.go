@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -23,8 +22,22 @@ import (
 	"github.com/upedge/upedge/edge/urlpath"
 )
 
-// DefaultMaxFileSize is Prosody's default http_upload_external_file_size_limit.
-const DefaultMaxFileSize = 100 << 20
+// Defaults of Options and ServerOptions; the config package shows them to
+// operators from here.
+const (
+	// DefaultMaxFileSize is Prosody's default
+	// http_upload_external_file_size_limit, in bytes.
+	DefaultMaxFileSize = 100 << 20
+	// DefaultReadTimeout bounds the wait for request headers and for each
+	// pause in an upload body.
+	DefaultReadTimeout = 60 * time.Second
+	// DefaultIdleTimeout closes keep-alive connections idle this long.
+	DefaultIdleTimeout = 120 * time.Second
+	// DefaultCORSOrigin lets the web clients of any chat domain upload
+	// (Converse.js, Movim, JSXC); the slots' tokens are what protect
+	// uploads, not the origin.
+	DefaultCORSOrigin = "*"
+)
 
 // Options configure a Handler. The zero value of each field means its
 // documented default.
@@ -34,9 +47,10 @@ type Options struct {
 	MaxFileSize int64         // largest accepted Content-Length; default DefaultMaxFileSize
 	V3Window    time.Duration // allowed v3 timestamp skew; default token.DefaultWindow
 	// BodyReadTimeout cuts an upload whose client sends nothing for this
-	// long. Default 60s.
+	// long. Default DefaultReadTimeout.
 	BodyReadTimeout time.Duration
-	// CORSOrigin is sent as Access-Control-Allow-Origin; default "*".
+	// CORSOrigin is sent as Access-Control-Allow-Origin; default
+	// DefaultCORSOrigin.
 	CORSOrigin string
 	// Logger receives internal errors (never shown to clients); default
 	// slog.Default().
@@ -79,22 +93,17 @@ type Admitter interface {
 }
 
 // Encoder offers compressed variants of local files for download.
+// Implementations must be safe for concurrent use.
 type Encoder interface {
 	// Applies reports whether a file of this type and size may be sent
 	// compressed; if so, its answers vary by Accept-Encoding.
 	Applies(contentType string, size int64) bool
-	// Variant returns an open compressed variant of obj for a client that
-	// sent acceptEncoding, or ok false to send obj as it is. The caller
-	// closes Variant.File.
-	Variant(obj *backend.Object, acceptEncoding []byte) (v Variant, ok bool)
-}
-
-// Variant is a compressed representation of a file.
-type Variant struct {
-	File     *os.File
-	Size     int64
-	Encoding string // Content-Encoding token, e.g. "zstd"
-	ETag     string // quoted, distinct from the identity ETag
+	// Encode turns obj into a compressed variant for a client that sent
+	// acceptEncoding and returns its Content-Encoding token (e.g. "zstd"):
+	// obj's File, Size and ETag (quoted, distinct from the identity one)
+	// are then the variant's, its Data nil, and the identity file closed.
+	// It returns "" and leaves obj alone to send it as it is.
+	Encode(obj *backend.Object, acceptEncoding []byte) (encoding string)
 }
 
 // Handler serves one store. It is safe for concurrent use.
@@ -140,10 +149,10 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 		opts.MaxFileSize = DefaultMaxFileSize
 	}
 	if opts.BodyReadTimeout <= 0 {
-		opts.BodyReadTimeout = 60 * time.Second
+		opts.BodyReadTimeout = DefaultReadTimeout
 	}
 	if opts.CORSOrigin == "" {
-		opts.CORSOrigin = "*"
+		opts.CORSOrigin = DefaultCORSOrigin
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -261,22 +270,26 @@ func (h *Handler) storeStatus(op, name string, err error) int {
 	return status
 }
 
+// storeStatuses maps the backend's typed errors onto statuses; any other
+// error is ours (500).
+var storeStatuses = [...]struct {
+	err    error
+	status int
+}{
+	{backend.ErrExists, fasthttp.StatusConflict},
+	{backend.ErrNotFound, fasthttp.StatusNotFound},
+	{backend.ErrBadName, fasthttp.StatusBadRequest},
+	{backend.ErrIncomplete, fasthttp.StatusBadRequest},
+	{backend.ErrNoSpace, fasthttp.StatusInsufficientStorage},
+	{backend.ErrUnavailable, fasthttp.StatusBadGateway},
+	{backend.ErrTimeout, fasthttp.StatusGatewayTimeout},
+}
+
 func statusOf(err error) int {
-	switch {
-	case errors.Is(err, backend.ErrExists):
-		return fasthttp.StatusConflict
-	case errors.Is(err, backend.ErrNotFound):
-		return fasthttp.StatusNotFound
-	case errors.Is(err, backend.ErrBadName):
-		return fasthttp.StatusBadRequest
-	case errors.Is(err, backend.ErrIncomplete):
-		return fasthttp.StatusBadRequest
-	case errors.Is(err, backend.ErrNoSpace):
-		return fasthttp.StatusInsufficientStorage
-	case errors.Is(err, backend.ErrUnavailable):
-		return fasthttp.StatusBadGateway
-	case errors.Is(err, backend.ErrTimeout):
-		return fasthttp.StatusGatewayTimeout
+	for _, m := range storeStatuses {
+		if errors.Is(err, m.err) {
+			return m.status
+		}
 	}
 	return fasthttp.StatusInternalServerError
 }

@@ -49,7 +49,7 @@ func needTools(t *testing.T) toolSet {
 		t.Skipf("XMPP end-to-end suite skipped: missing %s; run scripts/e2e-setup.sh as root (under CI=true the suite installs them itself and never skips)", strings.Join(missing, ", "))
 	}
 	t.Logf("missing %s; running scripts/e2e-setup.sh", strings.Join(missing, ", "))
-	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "e2e-setup.sh"))
+	script, err := filepath.Abs(filepath.Join("..", "..", "..", "scripts", "e2e-setup.sh"))
 	if err != nil {
 		t.Fatalf("cannot locate scripts/e2e-setup.sh: %v", err)
 	}

@@ -1,9 +1,10 @@
-// Package cond evaluates HTTP preconditions (RFC 9110 section 13.2.2) for
-// a GET or HEAD of an existing representation. The edge applies them to
-// local files; the origin stores apply them to an origin's validators,
-// since not every origin gets them right. Header values may be strings or
-// byte slices (fasthttp's, without copying).
-package cond
+package httpsem
+
+// Preconditions (RFC 9110 section 13.2.2) for a GET or HEAD of an existing
+// representation. The edge applies them to local files; the origin stores
+// apply them to an origin's validators, since not every origin gets them
+// right. Header values may be strings or byte slices (fasthttp's, without
+// copying).
 
 import (
 	"time"
@@ -56,7 +57,7 @@ func Evaluate[S ~string | ~[]byte](h Headers[S], etag string, mod time.Time) Res
 // or nil: none) may be served as a range: the validator must still name the
 // current representation, by a strong ETag or by its exact date.
 func IfRange[S ~string | ~[]byte](ifRange S, etag string, mod time.Time) bool {
-	v := trimSpace(ifRange)
+	v := TrimSpace(ifRange)
 	if len(v) == 0 {
 		return true
 	}
@@ -72,7 +73,7 @@ func IfRange[S ~string | ~[]byte](ifRange S, etag string, mod time.Time) bool {
 // etag: "*" matches any existing representation; strong comparison refuses
 // weak tags, weak comparison ignores the W/ prefix.
 func ETagListMatch[S ~string | ~[]byte](list S, etag string, strong bool) bool {
-	l := trimSpace(list)
+	l := TrimSpace(list)
 	if len(l) == 1 && l[0] == '*' {
 		return true
 	}
@@ -87,7 +88,7 @@ func ETagListMatch[S ~string | ~[]byte](list S, etag string, strong bool) bool {
 		etag = etag[2:]
 	}
 	for len(l) > 0 {
-		l = trimSpace(l)
+		l = TrimSpace(l)
 		if len(l) > 0 && l[0] == ',' {
 			l = l[1:]
 			continue
@@ -117,14 +118,4 @@ func ETagListMatch[S ~string | ~[]byte](list S, etag string, strong bool) bool {
 		}
 	}
 	return false
-}
-
-func trimSpace[S ~string | ~[]byte](b S) S {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

@@ -12,7 +12,7 @@ import (
 // Prosody and ejabberd upload setting it shows must be one this suite runs
 // with. It needs no servers, so it runs everywhere.
 func TestDocsShowTestedSettings(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
 	if err != nil || !strings.Contains(string(doc), "mod_http_upload_external") {
 		t.Fatalf("README.md does not document the XMPP server settings (%v)", err)
 	}

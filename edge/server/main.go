@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/upedge/upedge/edge/config"
+)
+
+// Main is `upedge serve`: it loads the config from args and environ
+// (config.Load), serves until SIGINT or SIGTERM, then shuts down within
+// shutdown_grace. It returns the process exit status: 0 after a clean
+// shutdown or --help, 1 when the edge could not start or failed, 2 for a
+// bad config.
+func Main(args, environ []string, stdout, stderr io.Writer) int {
+	fs := config.FlagSet("upedge serve")
+	fs.SetOutput(stderr)
+	cfg, err := config.Load(fs, args, environ)
+	if err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "upedge serve: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	srv, err := New(cfg, Env{Stdout: stdout, Log: log, Getenv: os.Getenv})
+	if err != nil {
+		log.Error("upedge stopped", "err", err)
+		return 1
+	}
+	defer srv.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	if err := srv.Run(ctx); err != nil {
+		log.Error("upedge stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// signalContext returns a context that ends with SIGINT or SIGTERM, its
+// cause naming the signal.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(fmt.Errorf("signal %s", sig))
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
