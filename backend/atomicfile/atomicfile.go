@@ -68,8 +68,12 @@ func (o *Options) syncDir(dir string) error {
 	return err
 }
 
-// DirPerm is the mode of the directories the package creates.
-const DirPerm = 0o755
+// Modes of the files and directories the package creates, before the
+// umask. Replacements take theirs from the caller.
+const (
+	FilePerm = 0o644
+	DirPerm  = 0o755
+)
 
 // MkdirAll creates dir and its missing parents like os.MkdirAll and, with
 // Sync, syncs the directory holding each one it created. The common case,

@@ -53,7 +53,7 @@ type Temp struct {
 	td   *TempDir
 }
 
-// Create returns a new, empty temporary, mode 0644 before the umask.
+// Create returns a new, empty temporary, mode FilePerm before the umask.
 func (td *TempDir) Create() (*Temp, error) {
 	if !td.noTmpfile.Load() {
 		fd, err := openTmpfile(td.dir)
@@ -66,7 +66,7 @@ func (td *TempDir) Create() (*Temp, error) {
 		td.noTmpfile.Store(true)
 	}
 	name := filepath.Join(td.dir, strconv.Itoa(os.Getpid())+"-"+strconv.FormatUint(td.seq.Add(1), 10))
-	fd, err := unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
+	fd, err := unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FilePerm)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create a temporary in %q: %w", td.dir, err)
 	}

@@ -12,7 +12,7 @@ var errNoTmpfile = errors.New("O_TMPFILE not supported")
 
 // openTmpfile opens an unnamed file on the file system of dir.
 func openTmpfile(dir string) (int, error) {
-	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, FilePerm)
 	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL) {
 		return -1, errNoTmpfile
 	}

@@ -80,7 +80,7 @@ func New(root string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("cannot resolve store directory %q: %w", root, err)
 	}
 	tmp := filepath.Join(abs, ReservedDir, "tmp")
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
+	if err := os.MkdirAll(tmp, atomicfile.DirPerm); err != nil {
 		return nil, fmt.Errorf("cannot create store directory %q: %w", tmp, err)
 	}
 	if err := atomicfile.RemoveTemps(tmp); err != nil {

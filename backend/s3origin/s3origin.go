@@ -168,7 +168,7 @@ func (s *Store) sign(req *fasthttp.Request, name string) error {
 	}
 	size := int64(req.Header.ContentLength())
 	if method != fasthttp.MethodPut || size <= 0 {
-		h.Set("X-Amz-Content-Sha256", payload)
+		h.Set(contentSHA256, payload)
 		signed := signer.SignV4(hreq, s.opts.S3AccessKey, s.opts.S3SecretKey, s.opts.S3SessionToken, s.opts.S3Region)
 		copyHeaders(req, signed.Header)
 		return nil
@@ -183,14 +183,17 @@ func (s *Store) sign(req *fasthttp.Request, name string) error {
 	trailer := http.Header{crcTrailer: []string{"AAAAAA=="}} // placeholder of the final length
 	hreq.Body = &crcReader{r: req.BodyStream(), crc: crc32.NewIEEE(), trailer: trailer}
 	hreq.ContentLength = size
-	h.Set("X-Amz-Content-Sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+	h.Set(contentSHA256, "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
 	signed := signer.SignV4Trailer(hreq, s.opts.S3AccessKey, s.opts.S3SecretKey, s.opts.S3SessionToken, s.opts.S3Region, trailer)
 	copyHeaders(req, signed.Header)
 	req.SetBodyStream(signed.Body, int(signed.ContentLength))
 	return nil
 }
 
-const crcTrailer = "X-Amz-Checksum-Crc32"
+const (
+	crcTrailer    = "X-Amz-Checksum-Crc32"
+	contentSHA256 = "X-Amz-Content-Sha256" // the payload hash SigV4 signs
+)
 
 func copyHeaders(req *fasthttp.Request, h http.Header) {
 	for k, vs := range h {

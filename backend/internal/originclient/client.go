@@ -61,6 +61,9 @@ type Config struct {
 	UnsatisfiableSize func(body io.Reader) int64
 }
 
+// userAgent names the edge to the origin.
+const userAgent = "upedge"
+
 // copyBufSize is the piece size of downloads relayed from the origin:
 // large enough for few syscalls, small enough for thousands of downloads.
 const copyBufSize = 128 << 10
@@ -94,7 +97,7 @@ func New(cfg Config) (*Client, error) {
 	timeout := cfg.Options.Timeout
 	c.hc = &fasthttp.HostClient{
 		Addr:  cfg.Addr,
-		Name:  "upedge",
+		Name:  userAgent,
 		IsTLS: cfg.TLS,
 		// A nil TLSClientConfig makes fasthttp set ServerName from Addr.
 		TLSConfig: cfg.Options.TLSConfig,
@@ -247,7 +250,7 @@ func (c *Client) head(ctx context.Context, name string) (bool, error) {
 		return false, err
 	}
 	if err := c.do(ctx, req, resp); err != nil {
-		return false, c.failed("HEAD", name, err)
+		return false, c.failed(fasthttp.MethodHead, name, err)
 	}
 	switch st := resp.StatusCode(); {
 	case st >= 200 && st < 300:
@@ -258,7 +261,7 @@ func (c *Client) head(ctx context.Context, name string) (bool, error) {
 		// nginx answers a directory so: the name cannot hold a file.
 		return true, nil
 	default:
-		return false, c.status("HEAD", name, st)
+		return false, c.status(fasthttp.MethodHead, name, st)
 	}
 }
 

@@ -144,7 +144,7 @@ func (c *Client) download(ctx context.Context, name, rng string, resp *fasthttp.
 	defer fasthttp.ReleaseRequest(req)
 	c.prepare(req, fasthttp.MethodGet, name)
 	setIf(req, fasthttp.HeaderRange, rng)
-	req.Header.SetUserAgent("upedge")
+	req.Header.SetUserAgent(userAgent)
 	if err := c.finish(req, name); err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 					return backend.ErrExists
 				}
 			}
-			return c.failed("PUT", name, err)
+			return c.failed(fasthttp.MethodPut, name, err)
 		}
 		break
 	}
@@ -89,7 +89,7 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 		if st >= 500 && c.cfg.ProbeParents && c.parentIsObject(ctx, name) {
 			return backend.ErrExists
 		}
-		return c.status("PUT", name, st)
+		return c.status(fasthttp.MethodPut, name, st)
 	}
 }
 
