@@ -1,6 +1,6 @@
 // Package bench is a load generator for servers that speak the XEP-0363
-// upload protocol of PROTOCOL.md (upedge, Prosody's external upload servers,
-// HMAC File Server) and for plain WebDAV servers (nginx) as peers.
+// upload protocol of docs/protocol.md (upedge, Prosody's external upload
+// servers, HMAC File Server) and for plain WebDAV servers (nginx) as peers.
 //
 // It signs real slots with edge/token, so a target that checks tokens sees
 // the requests an XMPP client would send, and loads it with fasthttp's

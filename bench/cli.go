@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,12 +14,13 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
 const usage = `usage: upedge bench --base URL --secret S [flags]
 
-Loads an XEP-0363 upload server (PROTOCOL.md) with signed slots, and
+Loads an XEP-0363 upload server (docs/protocol.md) with signed slots, and
 optionally a peer (--vs, e.g. nginx WebDAV, which ignores tokens) in the
 same run, scenario by scenario, target first.
 
@@ -40,61 +40,11 @@ JSON with --json; --md FILE and --html FILE write reports as well.
 Flags:
 `
 
-// sizeValue is a byte count flag that takes 4096, 4KiB, 1MiB, 1GiB, 2KB.
-type sizeValue struct{ n *int64 }
-
-func (s sizeValue) String() string {
-	if s.n == nil {
-		return "0"
-	}
-	return strconv.FormatInt(*s.n, 10)
-}
-
-func (s sizeValue) Set(v string) error {
-	n, err := ParseSize(v)
-	if err != nil {
-		return err
-	}
-	*s.n = n
-	return nil
-}
-
-// ParseSize parses a byte count: a decimal number with an optional suffix
-// KiB, MiB, GiB (powers of 1024) or KB, MB, GB (powers of 1000).
-func ParseSize(v string) (int64, error) {
-	s := strings.TrimSpace(v)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("cannot parse size %q: want a count of bytes like 4096, 4KiB or 1MiB", v)
-	}
-	return n * mult, nil
-}
-
-// scenarioFlags are the sizing flags of one scenario; zero means default.
-type scenarioFlags struct {
-	conns    int
-	count    int64
-	duration time.Duration
-	size     int64
-	files    int
-	rate     int
-}
-
 // Main runs `upedge bench` with args (without the program and command
 // names) and returns the exit code: 0 when every scenario ran, 1 when one
 // could not, 2 for bad usage.
 func Main(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("upedge bench", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("upedge bench", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -105,7 +55,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	version := fs.String("version", "v1", "token version: v1, v2, token or v3")
 	uploader := fs.String("uploader", "bench@example.org", "uploader signed into v3 tokens")
 	ctype := fs.String("type", "application/octet-stream", "Content-Type sent with and signed into every PUT (\"\" sends none)")
-	fileName := fs.String("file-name", "bench file.bin", "name part of every slot")
+	fileName := fs.String("file-name", DefaultFileName, "name part of every slot")
 	baseName := fs.String("base-name", "target", "label of the target in reports")
 	serverPid := fs.Int("server-pid", 0, "pid of the target server: report its peak RSS and CPU time")
 	vs := fs.String("vs", "", "base URL of a peer to run every scenario against too")
@@ -138,9 +88,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0 // pflag has printed the usage
 		}
+		// pflag, unlike the standard flag package, prints nothing
+		// with ContinueOnError; say what was wrong, then how to do it.
+		fmt.Fprintf(stderr, "upedge bench: %v\n", err)
+		fs.Usage()
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -170,24 +124,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		f := per[name]
-		if f.conns > 0 {
-			sc.Conns = f.conns
-		}
-		if f.count > 0 {
-			sc.Count = f.count
-		}
-		if f.duration > 0 {
-			sc.Duration = f.duration
-		}
-		if f.size > 0 {
-			sc.Size = f.size
-		}
-		if f.files > 0 {
-			sc.Files = f.files
-		}
-		if f.rate > 0 {
-			sc.Rate = f.rate
-		}
+		override(&sc.Conns, f.conns)
+		override(&sc.Count, f.count)
+		override(&sc.Duration, f.duration)
+		override(&sc.Size, f.size)
+		override(&sc.Files, f.files)
+		override(&sc.Rate, f.rate)
 		plan = append(plan, sc)
 	}
 

@@ -45,10 +45,8 @@ type httpWorker struct {
 	hc   *fasthttp.HostClient
 	req  fasthttp.Request
 	resp fasthttp.Response
-	id   []byte
-	url  []byte
 	sink []byte
-	n    uint64 // PUTs made, for fresh paths
+	slotMaker
 }
 
 func newHTTPWorkers(hc *fasthttp.HostClient, n int) []*httpWorker {
@@ -63,10 +61,7 @@ func newHTTPWorkers(hc *fasthttp.HostClient, n int) []*httpWorker {
 // upload is stored and keep is not nil, keep gets the slot's GET URL.
 func (w *httpWorker) put(r *run, i int, body []byte, keep func(getURL string)) {
 	t := r.t
-	w.n++
-	w.id = t.slotID(w.id[:0], r.sc.Name, i, w.n)
-	random := string(w.id)
-	w.url = t.Signer.AppendPutURL(w.url[:0], random, t.fileName(), int64(len(body)), t.ContentType)
+	w.nextSlot(r, i, int64(len(body)))
 	req := &w.req
 	req.Reset()
 	req.Header.SetMethod(fasthttp.MethodPut)
@@ -79,22 +74,27 @@ func (w *httpWorker) put(r *run, i int, body []byte, keep func(getURL string)) {
 		req.Header.SetContentType(t.ContentType)
 	}
 	req.SetBodyRaw(body)
-	w.resetResp()
-	start := time.Now()
-	err := w.hc.DoDeadline(req, &w.resp, r.requestDeadline())
-	var status int
-	if err == nil {
-		status = w.resp.StatusCode()
-		_, err = w.drain()
-	}
+	start, status, _, err := w.do(r)
 	var n int64
 	if err == nil && is2xx(status) {
 		n = int64(len(body))
 		if keep != nil {
-			keep(string(t.Signer.AppendGetURL(nil, random, t.fileName())))
+			keep(string(t.Signer.AppendGetURL(nil, string(w.id), t.fileName())))
 		}
 	}
 	r.record(i, start, status, n, err)
+}
+
+// do sends w.req within the run's request deadline and reads the answer:
+// its status and the body bytes read. start is when the request left.
+func (w *httpWorker) do(r *run) (start time.Time, status int, n int64, err error) {
+	w.resetResp()
+	start = time.Now()
+	if err = w.hc.DoDeadline(&w.req, &w.resp, r.requestDeadline()); err != nil {
+		return start, 0, 0, err
+	}
+	n, err = w.drain()
+	return start, w.resp.StatusCode(), n, err
 }
 
 // get fetches url (HEAD when head is set) and records it as worker i. A
@@ -109,15 +109,7 @@ func (w *httpWorker) get(r *run, i int, url string, head bool, want int64) {
 		req.Header.SetMethod(fasthttp.MethodGet)
 	}
 	req.SetRequestURI(url)
-	w.resetResp()
-	start := time.Now()
-	err := w.hc.DoDeadline(req, &w.resp, r.requestDeadline())
-	var status int
-	var n int64
-	if err == nil {
-		status = w.resp.StatusCode()
-		n, err = w.drain()
-	}
+	start, status, n, err := w.do(r)
 	if err == nil && status == fasthttp.StatusOK {
 		switch {
 		case head && int64(w.resp.Header.ContentLength()) != want:

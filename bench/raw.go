@@ -61,12 +61,10 @@ func (t *Target) appendPutHead(dst, url []byte, size int64, expect bool) []byte 
 
 // rawWorker is the per-goroutine state of the raw scenarios.
 type rawWorker struct {
-	id   []byte
-	url  []byte
 	head []byte
 	br   *bufio.Reader
 	rh   fasthttp.ResponseHeader
-	n    uint64
+	slotMaker
 }
 
 func newRawWorkers(n int) []*rawWorker {
@@ -96,6 +94,17 @@ func (w *rawWorker) readAnswer(c net.Conn) (int, error) {
 	return status, nil
 }
 
+// dial connects worker i to the target for a request that started at
+// start. When it cannot, it records the failed request and returns nil.
+func (r *run) dial(i int, start, deadline time.Time) net.Conn {
+	c, err := r.t.dial(deadline)
+	if err != nil {
+		r.record(i, start, 0, 0, err)
+		return nil
+	}
+	return c
+}
+
 // reject sends the head of a PUT with a wrong token, Expect: 100-continue
 // and a large Content-Length, and waits for the final answer without ever
 // sending the body. A server that answers 100 Continue has asked for the
@@ -103,17 +112,13 @@ func (w *rawWorker) readAnswer(c net.Conn) (int, error) {
 // is dropped, still without a body byte.
 func (w *rawWorker) reject(r *run, i int) {
 	t := r.t
-	w.n++
-	w.id = t.slotID(w.id[:0], r.sc.Name, i, w.n)
 	// Signed for one byte more than announced: a well-formed token that
 	// does not match, the commonest forgery (a client lying about size).
-	w.url = t.Signer.AppendPutURL(w.url[:0], string(w.id), t.fileName(), r.sc.Size+1, t.ContentType)
+	w.nextSlot(r, i, r.sc.Size+1)
 	w.head = t.appendPutHead(w.head[:0], w.url, r.sc.Size, true)
-	deadline := r.requestDeadline()
 	start := time.Now()
-	c, err := t.dial(deadline)
-	if err != nil {
-		r.record(i, start, 0, 0, err)
+	c := r.dial(i, start, r.requestDeadline())
+	if c == nil {
 		return
 	}
 	defer c.Close()
@@ -145,16 +150,13 @@ func runReject(ctx context.Context, t *Target, sc Scenario, opt Options) (*Resul
 func (w *rawWorker) slow(r *run, i int, body []byte, delay time.Duration) {
 	t := r.t
 	sc := r.sc
-	w.n++
-	w.id = t.slotID(w.id[:0], sc.Name, i, w.n)
-	w.url = t.Signer.AppendPutURL(w.url[:0], string(w.id), t.fileName(), sc.Size, t.ContentType)
+	w.nextSlot(r, i, sc.Size)
 	w.head = t.appendPutHead(w.head[:0], w.url, sc.Size, false)
 	time.Sleep(delay)
 	deadline := minTime(time.Now().Add(t.timeout()+time.Duration(sc.Size/int64(sc.Rate)+1)*time.Second), r.deadline)
 	start := time.Now()
-	c, err := t.dial(deadline)
-	if err != nil {
-		r.record(i, start, 0, 0, err)
+	c := r.dial(i, start, deadline)
+	if c == nil {
 		return
 	}
 	defer c.Close()

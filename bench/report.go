@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -20,20 +19,11 @@ type Machine struct {
 	Go       string `json:"go"` // the Go the harness was built with
 }
 
-// ThisMachine reads the machine's description from /proc.
+// ThisMachine describes the machine the harness runs on; the CPU model and
+// kernel are left empty where /proc is missing.
 func ThisMachine() Machine {
 	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version()}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPUModel = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(b))
-	}
+	m.CPUModel, m.Kernel = cpuModelAndKernel()
 	return m
 }
 

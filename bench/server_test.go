@@ -39,7 +39,7 @@ func (c countingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// testServer is a small upload server that checks tokens as PROTOCOL.md
+// testServer is a small upload server that checks tokens as docs/protocol.md
 // says, keeps files in memory and answers GET/HEAD: enough of an edge to
 // test the harness against, on 127.0.0.1.
 type testServer struct {

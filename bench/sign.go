@@ -18,7 +18,7 @@ import (
 type Signer struct {
 	base     string // ends with "/"
 	ver      token.Version
-	mac      *token.Verifier
+	mac      *token.Signer
 	uploader string // v3 only
 	now      func() time.Time
 }
@@ -53,7 +53,7 @@ func NewSigner(base, secret, ver, uploader string, now func() time.Time) (*Signe
 	return &Signer{
 		base:     base,
 		ver:      v,
-		mac:      token.NewVerifier([]byte(secret), 0, now),
+		mac:      token.NewSigner([]byte(secret)),
 		uploader: uploader,
 		now:      now,
 	}, nil
@@ -78,7 +78,7 @@ func (s *Signer) AppendGetURL(dst []byte, random, name string) []byte {
 // Content-Type and is signed as application/octet-stream) to dst.
 //
 // Only random and name are escaped; the MAC covers their decoded form
-// random + "/" + name, as PROTOCOL.md says.
+// random + "/" + name, as docs/protocol.md says.
 func (s *Signer) AppendPutURL(dst []byte, random, name string, size int64, ctype string) []byte {
 	dst = s.AppendGetURL(dst, random, name)
 	c := token.Claims{Size: size, ContentType: []byte(ctype)}

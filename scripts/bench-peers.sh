@@ -6,7 +6,7 @@
 # `upedge bench` against both in one run, scenario by scenario, and writes
 #   bench/RESULTS.md     machine, versions, the exact command, the tables
 #   bench/results.json   every figure (upedge bench --json)
-#   bench/results.html   bar charts per scenario and the full table
+#   bench/results.html   bar charts per scenario and the full table (not in git: open it locally)
 #   bench/results.md     the tables alone (for the README)
 # Sized for a 2-core machine: the whole matrix takes about 3 minutes.
 #

@@ -1,7 +1,6 @@
 package origintest_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +22,7 @@ import (
 	"github.com/upedge/upedge/backend/origin"
 	"github.com/upedge/upedge/backend/origintest"
 	"github.com/upedge/upedge/edge"
+	"github.com/upedge/upedge/edge/server/servertest"
 	"github.com/upedge/upedge/edge/slot"
 	"github.com/upedge/upedge/edge/token"
 )
@@ -55,29 +55,6 @@ func sign(base, path string, size int64) (put, get string) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-
-// streamPut sends a PUT of size zero bytes over a raw connection, writing
-// the body in 64 KiB pieces, and returns the status.
-func streamPut(t *testing.T, putURL string, size int64) int {
-	t.Helper()
-	rest := strings.TrimPrefix(putURL, "http://")
-	addr, path, _ := strings.Cut(rest, "/")
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", path, addr, size)
-	if _, err := io.CopyBuffer(c, io.LimitReader(zeros{}, size), make([]byte, 64<<10)); err != nil {
-		t.Fatalf("sending body: %v", err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("reading answer: %v", err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
 
 // vmRSS returns the resident set size of this process in KiB, or -1.
 func vmRSS() int64 {
@@ -168,7 +145,7 @@ func TestUploadMemoryBound(t *testing.T) {
 			rss0 := vmRSS()
 			w := watchHeap()
 			start := time.Now()
-			code := streamPut(t, put, size)
+			code := servertest.StreamPut(t, put, size, io.LimitReader(zeros{}, size), make([]byte, 64<<10))
 			elapsed := time.Since(start)
 			growth, allocated := w.finish()
 			if code != http.StatusCreated {

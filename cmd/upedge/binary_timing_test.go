@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/upedge/upedge/backend/origintest"
+	"github.com/upedge/upedge/edge/server/servertest"
 	"github.com/upedge/upedge/edge/slot"
 	"github.com/upedge/upedge/edge/token"
 )
@@ -22,32 +19,12 @@ import (
 // its memory (VmHWM, VmRSS) is measured apart from the client's.
 
 // startEdgeProc builds the real binary and runs it with extra flags.
-func startEdgeProc(tb testing.TB, extra ...string) *faultEdge {
+func startEdgeProc(tb testing.TB, extra ...string) *edgeProcess {
 	tb.Helper()
-	dir := tb.TempDir()
-	bin := filepath.Join(dir, "upedge")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
-	}
-	args := append([]string{"--listen", "127.0.0.1:0", "--secret", "bench", "--store", filepath.Join(dir, "data"),
+	bin := buildUpedge(tb)
+	args := append([]string{"--listen", "127.0.0.1:0", "--secret", "bench", "--store", filepath.Join(tb.TempDir(), "data"),
 		"--max-file-size", "1GiB", "--log-level", "error"}, extra...)
 	return startEdgeProcess(tb, bin, args, nil)
-}
-
-// procStatusKiB reads a "Name:   N kB" field of /proc/PID/status.
-func procStatusKiB(tb testing.TB, pid int, field string) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			n, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
-			return n
-		}
-	}
-	tb.Fatalf("no %s in /proc/%d/status", field, pid)
-	return 0
 }
 
 // patternReader yields n bytes cut from a preallocated buffer, so the
@@ -69,29 +46,6 @@ func (r *patternReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// rawPut streams size bytes to url over one TCP connection with a 1 MiB
-// write buffer, and returns the status.
-func rawPut(tb testing.TB, url string, size int64, buf []byte) int {
-	tb.Helper()
-	hostPath := strings.TrimPrefix(url, "http://")
-	host, path, _ := strings.Cut(hostPath, "/")
-	c, err := net.Dial("tcp", host)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "PUT /%s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", path, host, size)
-	if _, err := io.CopyBuffer(c, &patternReader{buf: buf, left: size}, make([]byte, 1<<20)); err != nil {
-		tb.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 // BenchmarkUpload256MiB uploads 256 MiB per op to the edge binary and
 // reports throughput and the growth of the server's peak RSS (VmHWM).
 // Goal: >= 1 GB/s on loopback, growth <= 16 MiB.
@@ -104,42 +58,21 @@ func BenchmarkUpload256MiB(b *testing.B) {
 			for i := range buf {
 				buf[i] = byte(i * 7)
 			}
-			before := procStatusKiB(b, e.cmd.Process.Pid, "VmHWM")
+			before := servertest.ProcStatusKiB(b, e.cmd.Process.Pid, "VmHWM")
 			b.SetBytes(size)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				put, _ := slot.URLs([]byte("bench"), slot.Request{Version: token.V1, Base: e.base, Path: fmt.Sprintf("big-%d-%d/file.bin", time.Now().UnixNano(), i), Size: size})
-				if code := rawPut(b, put, size, buf); code != http.StatusCreated {
+				put, _ := slot.URLs([]byte("bench"), slot.Request{Version: token.V1, Base: e.Base, Path: fmt.Sprintf("big-%d-%d/file.bin", time.Now().UnixNano(), i), Size: size})
+				if code := servertest.StreamPut(b, put, size, &patternReader{buf: buf, left: size}, make([]byte, 1<<20)); code != http.StatusCreated {
 					b.Fatalf("PUT: got %d; want 201", code)
 				}
 			}
 			b.StopTimer()
-			after := procStatusKiB(b, e.cmd.Process.Pid, "VmHWM")
+			after := servertest.ProcStatusKiB(b, e.cmd.Process.Pid, "VmHWM")
 			b.ReportMetric(float64(after-before)/1024, "server-hwm-growth-MiB")
 			b.ReportMetric(float64(after)/1024, "server-hwm-MiB")
 		})
 	}
-}
-
-// startNginx starts the project's nginx peer (scripts/nginx.sh) serving
-// root files on a free loopback port.
-func startNginx(tb testing.TB) (base, root string, pid int) {
-	tb.Helper()
-	dir := tb.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	script, _ := filepath.Abs("../../scripts/nginx.sh")
-	if out, err := exec.Command("bash", script, "start", dir, strconv.Itoa(port)).CombinedOutput(); err != nil {
-		tb.Skipf("cannot start the nginx peer: %v\n%s", err, out)
-	}
-	tb.Cleanup(func() { exec.Command("bash", script, "stop", dir).Run() })
-	pidb, _ := os.ReadFile(filepath.Join(dir, "nginx.pid"))
-	pid, _ = strconv.Atoi(strings.TrimSpace(string(pidb)))
-	return fmt.Sprintf("http://127.0.0.1:%d/", port), filepath.Join(dir, "root"), pid
 }
 
 // chunkDiscard drops what it is given; unlike io.Discard it has no
@@ -170,24 +103,24 @@ func download(tb testing.TB, client *http.Client, url string, buf []byte) int64 
 func BenchmarkDownload64MiBVsNginx(b *testing.B) {
 	const size = 64 << 20
 	e := startEdgeProc(b, "--fsync", "never")
-	nginxBase, nginxRoot, _ := startNginx(b)
+	n := origintest.StartNginx(b, true)
 	data := make([]byte, size)
 	for i := range data {
 		data[i] = byte(i*31 + i>>9)
 	}
-	put, get := slot.URLs([]byte("bench"), slot.Request{Version: token.V1, Base: e.base, Path: "dl/video.mp4", Size: size})
-	if code := rawPut(b, put, size, data); code != http.StatusCreated {
+	put, get := slot.URLs([]byte("bench"), slot.Request{Version: token.V1, Base: e.Base, Path: "dl/video.mp4", Size: size})
+	if code := servertest.StreamPut(b, put, size, &patternReader{buf: data, left: size}, make([]byte, 1<<20)); code != http.StatusCreated {
 		b.Fatalf("seeding PUT: %d", code)
 	}
-	os.MkdirAll(filepath.Join(nginxRoot, "dl"), 0o755)
-	if err := os.WriteFile(filepath.Join(nginxRoot, "dl", "video.mp4"), data, 0o644); err != nil {
+	os.MkdirAll(filepath.Join(n.Root, "dl"), 0o755)
+	if err := os.WriteFile(filepath.Join(n.Root, "dl", "video.mp4"), data, 0o644); err != nil {
 		b.Fatal(err)
 	}
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}}
 	buf := make([]byte, 1<<20)
 	// Warm both page caches and connections.
 	download(b, client, get, buf)
-	download(b, client, nginxBase+"dl/video.mp4", buf)
+	download(b, client, n.URL+"dl/video.mp4", buf)
 	var edgeTime, nginxTime time.Duration
 	b.SetBytes(size)
 	b.ResetTimer()
@@ -195,7 +128,7 @@ func BenchmarkDownload64MiBVsNginx(b *testing.B) {
 		t0 := time.Now()
 		download(b, client, get, buf)
 		t1 := time.Now()
-		download(b, client, nginxBase+"dl/video.mp4", buf)
+		download(b, client, n.URL+"dl/video.mp4", buf)
 		edgeTime += t1.Sub(t0)
 		nginxTime += time.Since(t1)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/upedge/upedge/bench"
 	"github.com/upedge/upedge/edge/server"
+	"github.com/upedge/upedge/edge/slot"
 )
 
 func main() {
@@ -26,7 +27,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return server.Main(args[1:], os.Environ(), stdout, stderr)
 	case "sign":
-		return sign(args[1:], stdout, stderr)
+		return slot.Main(args[1:], stdout, stderr)
 	case "bench":
 		return bench.Main(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

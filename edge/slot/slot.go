@@ -1,7 +1,8 @@
 // Package slot builds the PUT and GET URLs of an upload slot the way an
 // XMPP server does (Prosody's mod_http_upload_external escapes each path
-// segment and appends the token as a query parameter). `upedge sign`, the
-// benchmark harness and the tests use it.
+// segment and appends the token as a query parameter), and owns the
+// `upedge sign` subcommand (Main, in cli.go). The benchmark harness and the
+// tests use it too.
 package slot
 
 import (
@@ -25,12 +26,12 @@ type Request struct {
 
 // URLs returns the PUT and GET URLs of r signed with secret.
 func URLs(secret []byte, r Request) (put, get string) {
-	return URLsWith(token.NewVerifier(secret, 0, nil), r)
+	return URLsWith(token.NewSigner(secret), r)
 }
 
-// URLsWith is URLs with a Verifier the caller keeps, for callers that sign
+// URLsWith is URLs with a Signer the caller keeps, for callers that sign
 // many slots.
-func URLsWith(v *token.Verifier, r Request) (put, get string) {
+func URLsWith(s *token.Signer, r Request) (put, get string) {
 	base := r.Base
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
@@ -47,6 +48,6 @@ func URLsWith(v *token.Verifier, r Request) (put, get string) {
 		c.Timestamp = strconv.AppendInt(nil, r.Timestamp, 10)
 		extra = "&uploader=" + url.QueryEscape(r.Uploader) + "&ts=" + string(c.Timestamp)
 	}
-	put = get + "?" + r.Version.String() + "=" + string(v.Append(nil, r.Version, &c)) + extra
+	put = get + "?" + r.Version.String() + "=" + string(s.Append(nil, r.Version, &c)) + extra
 	return put, get
 }

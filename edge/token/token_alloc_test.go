@@ -18,3 +18,19 @@ func TestVerifyAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// The edge calls Reason on every rejected PUT, to log and count it.
+func TestRejectionReasonAllocatesNothing(t *testing.T) {
+	v := NewVerifier([]byte(secret), 0, vectorClock)
+	tc := vectors[0]
+	mac := []byte(tc.hex)
+	c := tc.c
+	c.Size++
+	if n := testing.AllocsPerRun(1000, func() {
+		if Reason(v.Verify(tc.ver, mac, &c)) != "mismatch" {
+			t.Fatal("want mismatch")
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per rejection and Reason; want 0", n)
+	}
+}

@@ -2,13 +2,15 @@ package token
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
 
 const secret = "secret string"
 
-// The vectors of PROTOCOL.md; each can be checked with
+// The vectors of docs/protocol.md; each can be checked with
 // printf '...' | openssl dgst -sha256 -hmac 'secret string'.
 var vectors = []struct {
 	name string
@@ -27,10 +29,11 @@ var vectors = []struct {
 func vectorClock() time.Time { return time.Unix(1717689600+10, 0) }
 
 func TestVectors(t *testing.T) {
+	s := NewSigner([]byte(secret))
 	v := NewVerifier([]byte(secret), 0, vectorClock)
 	for _, tc := range vectors {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(v.Append(nil, tc.ver, &tc.c)); got != tc.hex {
+			if got := string(s.Append(nil, tc.ver, &tc.c)); got != tc.hex {
 				t.Fatalf("Append: got %q; want %q", got, tc.hex)
 			}
 			if err := v.Verify(tc.ver, []byte(tc.hex), &tc.c); err != nil {
@@ -71,6 +74,33 @@ func TestRejections(t *testing.T) {
 				t.Fatalf("got %v; want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestReason(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{ErrNoToken, "missing"},
+		{ErrMalformed, "malformed"},
+		{ErrMismatch, "mismatch"},
+		{ErrStale, "stale"},
+		{ErrBadClaims, "bad-claims"},
+		{fmt.Errorf("cannot upload: %w", ErrStale), "stale"},
+		{errors.New("disk full"), ReasonOther},
+	} {
+		if got := Reason(tc.err); got != tc.want {
+			t.Errorf("Reason(%v) = %q; want %q", tc.err, got, tc.want)
+		}
+		if tc.err != nil && !slices.Contains(Reasons(), Reason(tc.err)) {
+			t.Errorf("Reasons() lacks %q", Reason(tc.err))
+		}
+	}
+	// Each kind has its own reason, or the metric would merge two of them.
+	if r := Reasons(); len(slices.Compact(slices.Sorted(slices.Values(r)))) != len(r) {
+		t.Errorf("Reasons() has duplicates: %q", r)
 	}
 }
 
@@ -124,6 +154,7 @@ func FuzzVerify(f *testing.F) {
 		f.Add(uint8(tc.ver), []byte(tc.hex), tc.c.Path, tc.c.Size, tc.c.ContentType, tc.c.Uploader, tc.c.Timestamp)
 	}
 	v := NewVerifier([]byte(secret), 0, vectorClock)
+	s := NewSigner([]byte(secret))
 	f.Fuzz(func(t *testing.T, ver uint8, hexMAC, path []byte, size int64, ct, up, ts []byte) {
 		c := &Claims{Path: path, Size: size, ContentType: ct, Uploader: up, Timestamp: ts}
 		ver %= 5
@@ -132,8 +163,8 @@ func FuzzVerify(f *testing.F) {
 			return
 		}
 		// Whatever Verify says, the MAC it would accept must be the one
-		// Append computes.
-		want := v.Append(nil, Version(ver), c)
+		// Signer computes.
+		want := s.Append(nil, Version(ver), c)
 		if err == nil && string(want) != string(hexMAC) && !equalFoldHex(want, hexMAC) {
 			t.Fatalf("accepted %q; the MAC is %q", hexMAC, want)
 		}

@@ -1,4 +1,4 @@
-package main
+package slot
 
 import (
 	"errors"
@@ -10,13 +10,14 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/upedge/upedge/edge/slot"
 	"github.com/upedge/upedge/edge/token"
 )
 
-// sign prints the PUT and GET URL of a slot as an XMPP server would hand
-// them out, for operators checking a deployment and for tests.
-func sign(args []string, stdout, stderr io.Writer) int {
+// Main is `upedge sign`: it prints the PUT and the GET URL of a slot, one a
+// line, as an XMPP server would hand them out, for operators checking a
+// deployment and for tests. args are the arguments after "sign". It returns
+// the exit code: 0, or 2 for a usage error (the message is on stderr).
+func Main(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("upedge sign", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	secret := fs.String("secret", "", "shared secret")
@@ -57,7 +58,7 @@ func sign(args []string, stdout, stderr io.Writer) int {
 	if *ts == 0 {
 		*ts = time.Now().Unix()
 	}
-	putURL, getURL := slot.URLs([]byte(*secret), slot.Request{
+	putURL, getURL := URLs([]byte(*secret), Request{
 		Version: ver, Base: *base, Path: path, Size: size,
 		ContentType: *ctype, Uploader: *uploader, Timestamp: *ts,
 	})

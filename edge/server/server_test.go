@@ -1,0 +1,312 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/dirstore"
+	"github.com/upedge/upedge/backend/origintest"
+	"github.com/upedge/upedge/edge/server/servertest"
+	"github.com/upedge/upedge/edge/slot"
+	"github.com/upedge/upedge/edge/token"
+)
+
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile
+}
+
+func TestTLS(t *testing.T) {
+	cert, key := selfSigned(t, t.TempDir())
+	p := servertest.Start(t, t.TempDir(), "--tls-cert", cert, "--tls-key", key)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	base := "https://" + p.Addr + "/upload/"
+	put, get := slot.URLs([]byte(servertest.Secret), slot.Request{Version: token.V1, Base: base, Path: "tls/a.txt", Size: 5})
+	req, _ := http.NewRequest("PUT", put, strings.NewReader("hello"))
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 || resp.TLS == nil {
+		t.Fatalf("PUT over TLS: %d", resp.StatusCode)
+	}
+	resp, err = client.Get(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "hello" {
+		t.Fatalf("GET over TLS: %q", b)
+	}
+}
+
+func TestUnixSocket(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "upedge.sock")
+	p := servertest.Start(t, t.TempDir(), "--listen", "unix:"+sock, "--socket-mode", "0600")
+	fi, err := os.Stat(p.Sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode %o; want 600", fi.Mode().Perm())
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", p.Sock)
+	}}}
+	put, _ := slot.URLs([]byte(servertest.Secret), slot.Request{Version: token.V1, Base: "http://edge/upload/", Path: "u/a.txt", Size: 5})
+	req, _ := http.NewRequest("PUT", put, strings.NewReader("hello"))
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("PUT over the unix socket: %d", resp.StatusCode)
+	}
+}
+
+// TestQuotaSurvivesRestart: a v3 uploader over the window cap gets 413,
+// before the body is read (Expect: 100-continue), and still after a
+// restart (Stop, then a new server on the same store).
+func TestQuotaSurvivesRestart(t *testing.T) {
+	store := t.TempDir()
+	args := []string{"--quota-window-bytes", "1000", "--quota-window", "1d"}
+	p := servertest.Start(t, store, args...)
+	v3 := func(p *servertest.Edge, name, uploader string, size int) int {
+		t.Helper()
+		put, _ := slot.URLs([]byte(servertest.Secret), slot.Request{Version: token.V3, Base: "http://" + p.Addr + "/upload/",
+			Path: name, Size: int64(size), Uploader: uploader, Timestamp: time.Now().Unix()})
+		c, err := net.Dial("tcp", p.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", strings.TrimPrefix(put, "http://"+p.Addr), size)
+		st, err := servertest.ReadStatus(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st != 100 {
+			return st // refused on the headers: the body was never sent
+		}
+		c.Write(make([]byte, size))
+		// Skip the blank line after 100 Continue.
+		st, err = readFinalStatus(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := v3(p, "q/1.bin", "alice@example.org", 600); st != 201 {
+		t.Fatalf("first upload: %d", st)
+	}
+	if st := v3(p, "q/2.bin", "alice@example.org", 600); st != 413 {
+		t.Fatalf("over quota: %d; want 413 before the body", st)
+	}
+	if st := v3(p, "q/3.bin", "bob@example.org", 600); st != 201 {
+		t.Fatalf("another uploader: %d", st)
+	}
+	if err := p.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	p = servertest.Start(t, store, args...)
+	if st := v3(p, "q/4.bin", "alice@example.org", 600); st != 413 {
+		t.Fatalf("over quota after restart: %d; want 413", st)
+	}
+	if st := v3(p, "q/5.bin", "alice@example.org", 400); st != 201 {
+		t.Fatalf("within quota after restart: %d; want 201", st)
+	}
+	if got := p.Metric("upedge_quota_rejections_total"); got != 1 {
+		t.Fatalf("upedge_quota_rejections_total %v; want 1", got)
+	}
+}
+
+// readFinalStatus reads past a 100 Continue to the final status.
+func readFinalStatus(c net.Conn) (int, error) {
+	var buf []byte
+	one := make([]byte, 1)
+	for {
+		if _, err := c.Read(one); err != nil {
+			return 0, err
+		}
+		buf = append(buf, one[0])
+		if strings.HasSuffix(string(buf), "\r\n") {
+			line := strings.TrimSpace(string(buf))
+			buf = buf[:0]
+			if f := strings.Fields(line); len(f) >= 2 && strings.HasPrefix(f[0], "HTTP/") {
+				if st, _ := strconv.Atoi(f[1]); st != 100 {
+					return st, nil
+				}
+			}
+		}
+	}
+}
+
+// TestRetention starts the edge on a store with an expired upload: the
+// first sweep removes it and its slot directory, and leaves the rest.
+func TestRetention(t *testing.T) {
+	root := t.TempDir()
+	s, err := dirstore.New(root, dirstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"old/a.txt", "new/b.txt"} {
+		if err := s.Put(context.Background(), name, backend.PutInfo{Size: 2}, strings.NewReader("hi")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-8 * 24 * time.Hour)
+	os.Chtimes(filepath.Join(root, "old/a.txt"), old, old)
+	p := servertest.Start(t, root, "--retention", "7d")
+	p.WaitMetric("upedge_retention_removed_files_total", 1)
+	// The file is counted when it is removed; its directory goes a moment
+	// later in the same sweep.
+	for i := 0; ; i++ {
+		_, err := os.Stat(filepath.Join(root, "old"))
+		if os.IsNotExist(err) {
+			break
+		}
+		if i == 500 {
+			t.Fatalf("expired slot directory still there: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st, _ := p.Fetch("new/b.txt"); st != 200 {
+		t.Fatalf("fresh upload: %d", st)
+	}
+}
+
+// startServe runs an edge configured with args and environ, as `upedge
+// serve` would be, and returns the base URL from its startup line.
+func startServe(t *testing.T, args, environ []string) string {
+	t.Helper()
+	p := servertest.StartArgs(t, append([]string{"--listen", "127.0.0.1:0", "--secret", "s"}, args...), environ)
+	if strings.Contains(p.Line, "secret") || strings.Contains(p.Line, "sk-test") {
+		t.Errorf("startup line shows a credential: %q", p.Line)
+	}
+	return p.Base
+}
+
+// signed returns the URLs `upedge sign --secret s --base base path size`
+// prints.
+func signed(base, path string, size int) (put, get string) {
+	return slot.URLs([]byte("s"), slot.Request{Version: token.V1, Base: base, Path: path, Size: int64(size)})
+}
+
+func httpDo(t *testing.T, method, url string, body []byte) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestServeOrigins runs the edge against both origins as an operator
+// would configure it: an nginx WebDAV origin, and two edges sharing one
+// S3 bucket, where an upload through one edge is served by the other.
+func TestServeOrigins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nginx and versitygw")
+	}
+	n := origintest.StartNginx(t, false)
+	v := origintest.StartVersity(t, "edges")
+
+	t.Run("nginx", func(t *testing.T) {
+		metrics := "127.0.0.1:" + strconv.Itoa(origintest.FreePort(t))
+		base := startServe(t, []string{"--origin", n.URL, "--metrics-listen", metrics}, nil)
+		put, get := signed(base, "n1/hello world.txt", 5)
+		if code, _ := httpDo(t, http.MethodPut, put, []byte("hello")); code != http.StatusCreated {
+			t.Fatalf("PUT: got %d; want 201", code)
+		}
+		if b, err := os.ReadFile(filepath.Join(n.Root, "n1", "hello world.txt")); err != nil || string(b) != "hello" {
+			t.Fatalf("on nginx: %q, %v; want hello", b, err)
+		}
+		if code, b := httpDo(t, http.MethodGet, get, nil); code != http.StatusOK || string(b) != "hello" {
+			t.Fatalf("GET: got %d %q", code, b)
+		}
+		if code, _ := httpDo(t, http.MethodPut, put, []byte("hello")); code != http.StatusConflict {
+			t.Fatalf("second PUT: got %d; want 409", code)
+		}
+		// /healthz asks the origin; the metrics listener starts after the
+		// startup line, so give it a moment.
+		var code int
+		for i := 0; i < 50; i++ {
+			if resp, err := http.Get("http://" + metrics + "/healthz"); err == nil {
+				code = resp.StatusCode
+				resp.Body.Close()
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if code != http.StatusOK {
+			t.Fatalf("/healthz behind a live origin: got %d; want 200", code)
+		}
+	})
+
+	t.Run("two edges on one bucket", func(t *testing.T) {
+		// Credentials come the usual AWS way, from the environment.
+		env := []string{"AWS_ACCESS_KEY_ID=" + origintest.S3AccessKey, "AWS_SECRET_ACCESS_KEY=" + origintest.S3SecretKey}
+		args := []string{"--origin", v.URL, "--s3-endpoint", v.Endpoint, "--s3-path-style", "--s3-region", origintest.S3Region}
+		a := startServe(t, args, env)
+		b := startServe(t, args, env)
+		body := bytes.Repeat([]byte("upedge "), 100000)
+		putA, _ := signed(a, "s1/shared.bin", len(body))
+		putB, getB := signed(b, "s1/shared.bin", len(body))
+		if code, _ := httpDo(t, http.MethodPut, putA, body); code != http.StatusCreated {
+			t.Fatalf("PUT via edge A: got %d; want 201", code)
+		}
+		if code, got := httpDo(t, http.MethodGet, getB, nil); code != http.StatusOK || !bytes.Equal(got, body) {
+			t.Fatalf("GET via edge B: got %d, %d bytes; want 200 and the upload", code, len(got))
+		}
+		if code, _ := httpDo(t, http.MethodPut, putB, body); code != http.StatusConflict {
+			t.Fatalf("PUT of the same slot via edge B: got %d; want 409", code)
+		}
+		if _, err := os.Stat(filepath.Join(v.Data, origintest.S3Bucket, "edges", "s1", "shared.bin")); err != nil {
+			t.Fatalf("object not in the bucket under the prefix: %v", err)
+		}
+	})
+}
