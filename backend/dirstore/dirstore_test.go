@@ -24,7 +24,7 @@ func newStore(t *testing.T, named bool) (*Store, string) {
 		t.Fatal(err)
 	}
 	if named {
-		s.noTmpfs.Store(true) // as on a file system without O_TMPFILE
+		s.temps.NoTmpfile() // as on a file system without O_TMPFILE
 	}
 	return s, dir
 }

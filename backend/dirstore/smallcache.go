@@ -68,7 +68,10 @@ func (c *smallCache) lookup(fn string, st *unix.Stat_t, now int64) *cachedFile {
 	c.mu.RLock()
 	e := c.items[fn]
 	c.mu.RUnlock()
-	if e == nil || e.ino != st.Ino || e.size != st.Size || e.mtime != st.Mtim || e.ctime != st.Ctim {
+	if e == nil {
+		return nil
+	}
+	if mtim, ctim := statTimes(st); e.ino != st.Ino || e.size != st.Size || e.mtime != mtim || e.ctime != ctim {
 		return nil
 	}
 	e.checked.Store(now)

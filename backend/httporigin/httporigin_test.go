@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/internal/originclient"
 )
 
 func TestAppendEscapedPath(t *testing.T) {
@@ -37,16 +38,17 @@ func TestAppendEscapedPath(t *testing.T) {
 func TestNewRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		url string
-		h   map[string]string
+		h   []string
 	}{
 		{"ftp://host/", nil},
 		{"http:///path", nil},
 		{"http://host/?q=1", nil},
-		{"http://host/", map[string]string{"Connection": "close"}},
-		{"http://host/", map[string]string{"Transfer-Encoding": "chunked"}},
-		{"http://host/", map[string]string{"X-Bad": "a\r\nb"}},
+		{"http://host/", []string{"Connection: close"}},
+		{"http://host/", []string{"Transfer-Encoding: chunked"}},
+		{"http://host/", []string{"X-Bad: a\r\nb"}},
+		{"http://host/", []string{"no colon"}},
 	} {
-		if _, err := New(tc.url, Options{Header: tc.h}); err == nil {
+		if _, err := New(tc.url, originclient.Options{Headers: tc.h}); err == nil {
 			t.Errorf("New(%q, %v) succeeded; want an error", tc.url, tc.h)
 		}
 	}
@@ -74,7 +76,7 @@ func TestHeadersSent(t *testing.T) {
 		io.Copy(io.Discard, ctx.RequestBodyStream())
 		ctx.SetStatusCode(fasthttp.StatusCreated)
 	})
-	s, err := New(u, Options{Header: map[string]string{"X-Origin-Secret": "s3cret"}, Username: "edge", Password: "pw"})
+	s, err := New(u, originclient.Options{Headers: []string{"X-Origin-Secret: s3cret"}, User: "edge", Password: "pw"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func TestFailureMapping(t *testing.T) {
 		{"404", fakeOrigin(t, status(404)), backend.ErrUnavailable, backend.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := New(tc.url, Options{Timeout: 300 * time.Millisecond})
+			s, err := New(tc.url, originclient.Options{Timeout: 300 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +163,7 @@ func TestFailureMapping(t *testing.T) {
 // body has not stored it.
 func TestAnswerBeforeBody(t *testing.T) {
 	u := fakeOrigin(t, func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusCreated) })
-	s, _ := New(u, Options{})
+	s, _ := New(u, originclient.Options{})
 	body := bytes.NewReader(make([]byte, 8<<20))
 	if err := s.Put(context.Background(), "a", backend.PutInfo{Size: 8 << 20, ContentType: "x/y"}, body); err == nil {
 		t.Fatal("Put succeeded although the origin never read the body")
@@ -214,7 +216,7 @@ func TestHTTPSOrigin(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 	tlsCfg := srv.Client().Transport.(*http.Transport).TLSClientConfig
-	s, err := New(srv.URL+"/files/", Options{TLSConfig: tlsCfg})
+	s, err := New(srv.URL+"/files/", originclient.Options{TLSConfig: tlsCfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +262,7 @@ func TestStaleConnection(t *testing.T) {
 	srv.Config.IdleTimeout = 20 * time.Millisecond
 	srv.Start()
 	defer srv.Close()
-	s, _ := New(srv.URL+"/f/", Options{})
+	s, _ := New(srv.URL+"/f/", originclient.Options{})
 	for i := range 3 {
 		o, err := s.Get(context.Background(), "x", &backend.GetRequest{})
 		if err != nil {

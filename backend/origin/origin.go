@@ -1,84 +1,66 @@
-// Package origin selects the upstream origin store for an --origin URL, so
-// that the wiring in cmd/upedge is one call.
+// Package origin selects the upstream origin store for an origin URL, so
+// that the wiring is one call, and exports the one options type of the
+// origin stores, which the config package fills.
 package origin
 
 import (
-	"fmt"
 	"net/url"
-	"strings"
-	"time"
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/httporigin"
+	"github.com/upedge/upedge/backend/internal/originclient"
 	"github.com/upedge/upedge/backend/s3origin"
 )
 
-// Options configure the origin stores; each store reads the fields that
-// concern it.
-type Options struct {
-	// Header and Username/Password are sent to an HTTP origin.
-	Header             map[string]string
-	Username, Password string
+// Options configure the origin stores; each reads the fields that concern
+// it, and the zero value of every field is its default (see the field
+// docs). The fields and their defaults are declared once, in
+// originclient.Options; this alias is how code outside backend names them.
+type Options = originclient.Options
 
-	// S3 settings, see s3origin.Options. Empty credentials are taken from
-	// the environment by the caller (see CredentialsFromEnv).
-	S3Endpoint                                       string
-	S3Region                                         string
-	S3PathStyle                                      bool
-	S3AccessKeyID, S3SecretAccessKey, S3SessionToken string
+// FieldError is what New and Validate return for a setting that cannot be
+// used: Field names the Options field ("URL" for the origin URL), so that
+// a caller can point at its own key.
+type FieldError = originclient.FieldError
 
-	// Timeout bounds every wait on the origin; 0 means 30 s.
-	Timeout time.Duration
-	// MaxConns limits connections to the origin; 0 means 512.
-	MaxConns int
-	// SkipExistsCheck: see httporigin.Options.SkipExistsCheck.
-	SkipExistsCheck bool
-}
+// Defaults applied to zero fields of Options.
+const (
+	DefaultTimeout  = originclient.DefaultTimeout
+	DefaultMaxConns = originclient.DefaultMaxConns
+	DefaultS3Region = originclient.DefaultS3Region
+)
 
-// CredentialsFromEnv fills empty S3 credentials from AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN as getenv returns them
-// (os.Getenv in main; a map in tests).
-func (o *Options) CredentialsFromEnv(getenv func(string) string) {
-	if o.S3AccessKeyID == "" && o.S3SecretAccessKey == "" {
-		o.S3AccessKeyID = getenv("AWS_ACCESS_KEY_ID")
-		o.S3SecretAccessKey = getenv("AWS_SECRET_ACCESS_KEY")
-		if o.S3SessionToken == "" {
-			o.S3SessionToken = getenv("AWS_SESSION_TOKEN")
-		}
-	}
-}
+// MaxS3ObjectSize is the largest upload an s3:// origin takes (a single
+// PutObject).
+const MaxS3ObjectSize = s3origin.MaxObjectSize
+
+// Scheme returns the lowercased scheme of an origin URL, "http", "https"
+// or "s3", or a *FieldError for any other: the one rule for which store
+// a URL selects.
+func Scheme(rawURL string) (string, error) { return originclient.Scheme(rawURL) }
 
 // New returns the store for rawURL: http:// and https:// select an HTTP
-// (WebDAV) origin, s3:// a bucket.
+// (WebDAV) origin, s3:// a bucket; the scheme is case-insensitive.
+// Errors for settings that cannot be used are *FieldError. New does not
+// connect: an unreachable origin is found by the first request.
 func New(rawURL string, opts Options) (backend.Store, error) {
-	scheme, _, ok := strings.Cut(rawURL, "://")
-	if !ok {
-		return nil, fmt.Errorf("cannot use origin %q: want http://, https:// or s3:// URL", rawURL)
+	scheme, err := Scheme(rawURL)
+	if err != nil {
+		return nil, err
 	}
-	switch strings.ToLower(scheme) {
-	case "http", "https":
-		return httporigin.New(rawURL, httporigin.Options{
-			Header:          opts.Header,
-			Username:        opts.Username,
-			Password:        opts.Password,
-			Timeout:         opts.Timeout,
-			MaxConns:        opts.MaxConns,
-			SkipExistsCheck: opts.SkipExistsCheck,
-		})
-	case "s3":
-		return s3origin.New(rawURL, s3origin.Options{
-			Endpoint:        opts.S3Endpoint,
-			Region:          opts.S3Region,
-			PathStyle:       opts.S3PathStyle,
-			AccessKeyID:     opts.S3AccessKeyID,
-			SecretAccessKey: opts.S3SecretAccessKey,
-			SessionToken:    opts.S3SessionToken,
-			Timeout:         opts.Timeout,
-			MaxConns:        opts.MaxConns,
-			SkipExistsCheck: opts.SkipExistsCheck,
-		})
+	if scheme == "s3" {
+		return s3origin.New(rawURL, opts)
 	}
-	return nil, fmt.Errorf("cannot use origin %q: scheme %q is not http, https or s3", rawURL, scheme)
+	return httporigin.New(rawURL, opts)
+}
+
+// Validate reports whether New would accept rawURL and opts: the one
+// check of the origin settings (URL, scheme, headers, S3 endpoint and
+// credentials, limits), for a config loader that wants its errors before
+// anything starts. It builds the store and drops it.
+func Validate(rawURL string, opts Options) error {
+	_, err := New(rawURL, opts)
+	return err
 }
 
 // Redact returns rawURL without a password, for logs.

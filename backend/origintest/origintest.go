@@ -155,11 +155,11 @@ func StartVersity(t testing.TB, prefix string) *Versity {
 		Endpoint: endpoint,
 		Data:     filepath.Join(dir, "data"),
 		Options: origin.Options{
-			S3Endpoint:        endpoint,
-			S3Region:          S3Region,
-			S3PathStyle:       true,
-			S3AccessKeyID:     S3AccessKey,
-			S3SecretAccessKey: S3SecretKey,
+			S3Endpoint:  endpoint,
+			S3Region:    S3Region,
+			S3PathStyle: true,
+			S3AccessKey: S3AccessKey,
+			S3SecretKey: S3SecretKey,
 		},
 	}
 }

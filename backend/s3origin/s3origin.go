@@ -11,8 +11,8 @@
 package s3origin
 
 import (
+	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"hash"
@@ -21,8 +21,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"time"
+
 	"unicode/utf8"
 
 	"github.com/minio/minio-go/v7/pkg/signer"
@@ -33,35 +34,6 @@ import (
 	"github.com/upedge/upedge/backend/internal/originclient"
 )
 
-// Options configure a Store.
-type Options struct {
-	// Endpoint is the S3 service URL, for example http://127.0.0.1:7070 or
-	// https://s3.eu-central-1.amazonaws.com. Empty means AWS S3 in Region.
-	Endpoint string
-	// Region signs the requests; empty means us-east-1.
-	Region string
-	// PathStyle addresses the bucket as endpoint/bucket/key instead of
-	// bucket.endpoint/key. Most self-hosted stores need it.
-	PathStyle bool
-	// AccessKeyID, SecretAccessKey and SessionToken are the credentials.
-	// Without an access key the requests are sent unsigned (a public
-	// bucket); the caller fills them from AWS_ACCESS_KEY_ID and friends.
-	AccessKeyID, SecretAccessKey, SessionToken string
-	// Timeout bounds every wait on the store (connect, each write, each
-	// read); 0 means 30 s.
-	Timeout time.Duration
-	// MaxConns limits connections to the store, for uploads and for
-	// downloads each; 0 means 512.
-	MaxConns int
-	// TLSConfig for an https endpoint; nil means the system's roots.
-	TLSConfig *tls.Config
-	// SkipExistsCheck makes Exists answer false without asking the
-	// store, saving a round trip per upload. Only for stores that honour
-	// If-None-Match: * on PUT: a doomed upload's body is then sent before
-	// the 409.
-	SkipExistsCheck bool
-}
-
 // maxKeyLen is S3's limit on object key length in bytes.
 const maxKeyLen = 1024
 
@@ -70,44 +42,47 @@ const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b785
 
 // Store is a backend.Store on an S3 bucket.
 type Store struct {
-	c        *originclient.Client
-	bucket   string
-	prefix   string // key prefix, "" or ending in "/"
-	basePath string // unescaped request path before the key: "/" or "/bucket/"
-	scheme   string
-	host     string
-	opts     Options
+	*originclient.Client // Check is the client's; Exists, Put, Get check names first
+	bucket               string
+	prefix               string // key prefix, "" or ending in "/"
+	basePath             string // unescaped request path before the key: "/" or "/bucket/"
+	scheme               string
+	host                 string
+	opts                 originclient.Options
 }
 
 var _ backend.Store = (*Store)(nil)
 
-// New returns a Store for rawURL, s3://BUCKET or s3://BUCKET/PREFIX.
-func New(rawURL string, opts Options) (*Store, error) {
-	u, err := url.Parse(rawURL)
+// New returns a Store for rawURL, s3://BUCKET or s3://BUCKET/PREFIX. It
+// reads the S3 fields of opts and the connection settings; opts.Headers
+// are for HTTP origins, but are checked here too, so that a mistake in
+// them is found whichever origin is configured.
+func New(rawURL string, opts originclient.Options) (*Store, error) {
+	scheme, err := originclient.Scheme(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("cannot parse S3 origin URL: %w", err)
+		return nil, err
 	}
-	if u.Scheme != "s3" || u.Host == "" {
-		return nil, fmt.Errorf("cannot use S3 origin URL %q: want s3://BUCKET[/PREFIX]", rawURL)
+	u, err := url.Parse(rawURL)
+	if err != nil || scheme != "s3" || u.Host == "" {
+		return nil, fieldError("URL", "cannot use S3 origin URL %q: want s3://BUCKET[/PREFIX]", rawURL)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("cannot use S3 origin URL %q: credentials, query or fragment not allowed", rawURL)
+		return nil, fieldError("URL", "cannot use S3 origin URL %q: credentials, query or fragment not allowed", rawURL)
 	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
+	if _, err := originclient.ParseHeaders(opts.Headers); err != nil {
+		return nil, err
 	}
-	if opts.Endpoint == "" {
-		opts.Endpoint = "https://s3." + opts.Region + ".amazonaws.com"
+	opts = opts.WithDefaults()
+	endpoint := opts.S3Endpoint
+	if endpoint == "" {
+		endpoint = "https://s3." + opts.S3Region + ".amazonaws.com"
 	}
-	ep, err := url.Parse(opts.Endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("cannot parse S3 endpoint: %w", err)
+	ep, err := url.Parse(endpoint)
+	if err != nil || ep.Scheme != "http" && ep.Scheme != "https" || ep.Host == "" || (ep.Path != "" && ep.Path != "/") {
+		return nil, fieldError("S3Endpoint", "cannot use S3 endpoint %q: want http(s)://HOST[:PORT]", endpoint)
 	}
-	if ep.Scheme != "http" && ep.Scheme != "https" || ep.Host == "" || (ep.Path != "" && ep.Path != "/") {
-		return nil, fmt.Errorf("cannot use S3 endpoint %q: want http(s)://HOST[:PORT]", opts.Endpoint)
-	}
-	if (opts.AccessKeyID == "") != (opts.SecretAccessKey == "") {
-		return nil, fmt.Errorf("cannot use S3 credentials: access key and secret key must be given together")
+	if (opts.S3AccessKey == "") != (opts.S3SecretKey == "") {
+		return nil, fieldError("S3AccessKey", "cannot use S3 credentials: access key and secret key must be given together")
 	}
 	s := &Store{
 		bucket: u.Host,
@@ -121,7 +96,7 @@ func New(rawURL string, opts Options) (*Store, error) {
 	tlsOn := ep.Scheme == "https"
 	s.host = ep.Host
 	s.basePath = "/" + s.bucket + "/"
-	if !opts.PathStyle {
+	if !opts.S3PathStyle {
 		s.host = s.bucket + "." + ep.Host
 		s.basePath = "/"
 	}
@@ -134,11 +109,12 @@ func New(rawURL string, opts Options) (*Store, error) {
 		addr = net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(hostOnly(s.host), "["), "]"), port)
 	}
 	label := "s3://" + s.bucket + "/" + s.prefix + " at " + ep.Scheme + "://" + ep.Host
-	s.c = originclient.New(originclient.Config{
-		Label: label,
-		TLS:   tlsOn,
-		Addr:  addr,
-		Host:  s.host,
+	s.Client, err = originclient.New(originclient.Config{
+		Options: opts,
+		Label:   label,
+		TLS:     tlsOn,
+		Addr:    addr,
+		Host:    s.host,
 		AppendPath: func(dst []byte, name string) []byte {
 			// The same escaping as the signer's canonical URI (minio-go's
 			// s3utils.EncodePath) for the valid UTF-8 names let through.
@@ -146,12 +122,17 @@ func New(rawURL string, opts Options) (*Store, error) {
 			dst = httporigin.AppendEscapedPath(dst, s.prefix)
 			return httporigin.AppendEscapedPath(dst, name)
 		},
-		Sign:      s.sign,
-		Timeout:   opts.Timeout,
-		MaxConns:  opts.MaxConns,
-		TLSConfig: opts.TLSConfig,
+		Sign:              s.sign,
+		UnsatisfiableSize: actualObjectSize,
 	})
+	if err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+func fieldError(field, format string, args ...any) error {
+	return &originclient.FieldError{Field: field, Err: fmt.Errorf(format, args...)}
 }
 
 func hostOnly(hostport string) string {
@@ -163,7 +144,7 @@ func hostOnly(hostport string) string {
 
 // sign adds the SigV4 headers to req. All headers set so far are signed.
 func (s *Store) sign(req *fasthttp.Request, name string) error {
-	if s.opts.AccessKeyID == "" {
+	if s.opts.S3AccessKey == "" {
 		return nil
 	}
 	method := string(req.Header.Method())
@@ -187,8 +168,8 @@ func (s *Store) sign(req *fasthttp.Request, name string) error {
 	}
 	size := int64(req.Header.ContentLength())
 	if method != fasthttp.MethodPut || size <= 0 {
-		h.Set("X-Amz-Content-Sha256", payload)
-		signed := signer.SignV4(hreq, s.opts.AccessKeyID, s.opts.SecretAccessKey, s.opts.SessionToken, s.opts.Region)
+		h.Set(contentSHA256, payload)
+		signed := signer.SignV4(hreq, s.opts.S3AccessKey, s.opts.S3SecretKey, s.opts.S3SessionToken, s.opts.S3Region)
 		copyHeaders(req, signed.Header)
 		return nil
 	}
@@ -202,14 +183,17 @@ func (s *Store) sign(req *fasthttp.Request, name string) error {
 	trailer := http.Header{crcTrailer: []string{"AAAAAA=="}} // placeholder of the final length
 	hreq.Body = &crcReader{r: req.BodyStream(), crc: crc32.NewIEEE(), trailer: trailer}
 	hreq.ContentLength = size
-	h.Set("X-Amz-Content-Sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
-	signed := signer.SignV4Trailer(hreq, s.opts.AccessKeyID, s.opts.SecretAccessKey, s.opts.SessionToken, s.opts.Region, trailer)
+	h.Set(contentSHA256, "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+	signed := signer.SignV4Trailer(hreq, s.opts.S3AccessKey, s.opts.S3SecretKey, s.opts.S3SessionToken, s.opts.S3Region, trailer)
 	copyHeaders(req, signed.Header)
 	req.SetBodyStream(signed.Body, int(signed.ContentLength))
 	return nil
 }
 
-const crcTrailer = "X-Amz-Checksum-Crc32"
+const (
+	crcTrailer    = "X-Amz-Checksum-Crc32"
+	contentSHA256 = "X-Amz-Content-Sha256" // the payload hash SigV4 signs
+)
 
 func copyHeaders(req *fasthttp.Request, h http.Header) {
 	for k, vs := range h {
@@ -255,27 +239,21 @@ func (s *Store) Exists(ctx context.Context, name string) (bool, error) {
 	if err := s.checkName(name); err != nil {
 		return false, err
 	}
-	if s.opts.SkipExistsCheck {
-		return false, nil
-	}
-	return s.c.Exists(ctx, name)
-}
-
-// Check reports whether the store answers (a HEAD), for health checks.
-func (s *Store) Check(ctx context.Context) error {
-	_, err := s.c.Exists(ctx, originclient.HealthProbe)
-	return err
+	return s.Client.Exists(ctx, name)
 }
 
 // Put implements backend.Store with a conditional PutObject
 // (If-None-Match: *): 412 and 409 (a concurrent conditional write) are
-// ErrExists. A single PutObject holds at most 5 GiB.
+// ErrExists. A single PutObject holds at most MaxObjectSize bytes.
 func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body io.Reader) error {
 	if err := s.checkName(name); err != nil {
 		return err
 	}
-	return s.c.Put(ctx, name, info, body)
+	return s.Client.Put(ctx, name, info, body)
 }
+
+// MaxObjectSize is the most a single PutObject holds: 5 GiB.
+const MaxObjectSize = 5 << 30
 
 // Get implements backend.Store with GetObject/HeadObject; the store
 // evaluates Range and the preconditions.
@@ -283,5 +261,28 @@ func (s *Store) Get(ctx context.Context, name string, req *backend.GetRequest) (
 	if err := s.checkName(name); err != nil {
 		return nil, backend.ErrNotFound
 	}
-	return s.c.Get(ctx, name, req)
+	return s.Client.Get(ctx, name, req)
+}
+
+// actualObjectSize reads N from S3's <ActualObjectSize>N</ActualObjectSize>
+// in a small error body, or returns -1.
+func actualObjectSize(r io.Reader) int64 {
+	var buf [2048]byte
+	n, _ := io.ReadFull(r, buf[:])
+	b := buf[:n]
+	const open, end = "<ActualObjectSize>", "</ActualObjectSize>"
+	i := bytes.Index(b, []byte(open))
+	if i < 0 {
+		return -1
+	}
+	b = b[i+len(open):]
+	j := bytes.Index(b, []byte(end))
+	if j < 0 {
+		return -1
+	}
+	v, err := strconv.ParseInt(string(b[:j]), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return v
 }

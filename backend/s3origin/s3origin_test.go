@@ -11,25 +11,26 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/internal/originclient"
 )
 
 func TestNew(t *testing.T) {
 	for _, tc := range []struct {
 		url       string
-		opts      Options
+		opts      originclient.Options
 		host      string
 		basePath  string
 		prefix    string
 		wantError bool
 	}{
-		{"s3://bucket", Options{}, "bucket.s3.us-east-1.amazonaws.com", "/", "", false},
-		{"s3://bucket/up/loads/", Options{Region: "eu-west-1"}, "bucket.s3.eu-west-1.amazonaws.com", "/", "up/loads/", false},
-		{"s3://bucket/p", Options{Endpoint: "http://127.0.0.1:7070", PathStyle: true}, "127.0.0.1:7070", "/bucket/", "p/", false},
-		{"http://bucket", Options{}, "", "", "", true},
-		{"s3://", Options{}, "", "", "", true},
-		{"s3://b", Options{Endpoint: "ftp://x"}, "", "", "", true},
-		{"s3://b", Options{Endpoint: "http://x/path"}, "", "", "", true},
-		{"s3://b", Options{AccessKeyID: "only-the-key"}, "", "", "", true},
+		{"s3://bucket", originclient.Options{}, "bucket.s3.us-east-1.amazonaws.com", "/", "", false},
+		{"s3://bucket/up/loads/", originclient.Options{S3Region: "eu-west-1"}, "bucket.s3.eu-west-1.amazonaws.com", "/", "up/loads/", false},
+		{"s3://bucket/p", originclient.Options{S3Endpoint: "http://127.0.0.1:7070", S3PathStyle: true}, "127.0.0.1:7070", "/bucket/", "p/", false},
+		{"http://bucket", originclient.Options{}, "", "", "", true},
+		{"s3://", originclient.Options{}, "", "", "", true},
+		{"s3://b", originclient.Options{S3Endpoint: "ftp://x"}, "", "", "", true},
+		{"s3://b", originclient.Options{S3Endpoint: "http://x/path"}, "", "", "", true},
+		{"s3://b", originclient.Options{S3AccessKey: "only-the-key"}, "", "", "", true},
 	} {
 		s, err := New(tc.url, tc.opts)
 		if tc.wantError {
@@ -49,7 +50,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestBadNames(t *testing.T) {
-	s, err := New("s3://b", Options{Endpoint: "http://127.0.0.1:1", PathStyle: true})
+	s, err := New("s3://b", originclient.Options{S3Endpoint: "http://127.0.0.1:1", S3PathStyle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestUploadIsAWSChunked(t *testing.T) {
 	}, StreamRequestBody: true}
 	go srv.Serve(ln)
 	defer srv.Shutdown()
-	s, err := New("s3://bkt/pre", Options{Endpoint: "http://" + ln.Addr().String(), PathStyle: true, AccessKeyID: "AK", SecretAccessKey: "SK"})
+	s, err := New("s3://bkt/pre", originclient.Options{S3Endpoint: "http://" + ln.Addr().String(), S3PathStyle: true, S3AccessKey: "AK", S3SecretKey: "SK"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,5 +101,19 @@ func TestUploadIsAWSChunked(t *testing.T) {
 	// crc32("hello") = 0x3610a686
 	if want := "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\n\r\n\r\n"; string(body) != want {
 		t.Errorf("body: got %q; want %q", body, want)
+	}
+}
+
+func TestActualObjectSize(t *testing.T) {
+	for body, want := range map[string]int64{
+		`<Error><Code>InvalidRange</Code><ActualObjectSize>1234</ActualObjectSize></Error>`: 1234,
+		`<Error><Code>InvalidRange</Code></Error>`:                                          -1,
+		`<ActualObjectSize>12`:                   -1,
+		`<ActualObjectSize>x</ActualObjectSize>`: -1,
+		"":                                       -1,
+	} {
+		if got := actualObjectSize(strings.NewReader(body)); got != want {
+			t.Errorf("actualObjectSize(%q) = %d; want %d", body, got, want)
+		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/upedge/upedge/backend/dirstore"
+	"github.com/upedge/upedge/backend/origin"
 	"github.com/upedge/upedge/edge"
 	"github.com/upedge/upedge/edge/ops/compress"
 	"github.com/upedge/upedge/edge/ops/listen"
@@ -164,9 +165,9 @@ func Default() Config {
 		ShutdownGrace: 30 * time.Second,
 		MinUploadRate: 1 << 10,
 
-		OriginTimeout:     30 * time.Second,
+		OriginTimeout:     origin.DefaultTimeout,
 		OriginExistsCheck: true,
-		S3Region:          "us-east-1",
+		S3Region:          origin.DefaultS3Region,
 	}
 }
 
@@ -484,28 +485,19 @@ func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
 	if c.Origin == "" {
 		return
 	}
-	scheme, rest, ok := strings.Cut(c.Origin, "://")
-	switch {
-	case !ok || rest == "":
-		bad("origin", "%q is not a URL; want http(s)://HOST/PATH/ or s3://BUCKET/PREFIX", c.Origin)
-	case scheme == "s3":
-		if c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://") {
-			bad("s3_endpoint", "%q must be an http:// or https:// URL", c.S3Endpoint)
+	if err := origin.Validate(c.Origin, c.OriginOptions()); err != nil {
+		var fe *origin.FieldError
+		key := "origin"
+		if errors.As(err, &fe) {
+			if k, ok := originKeys[fe.Field]; ok {
+				key = k
+			}
+			err = fe.Err
 		}
-		if (c.S3AccessKey == "") != (c.S3SecretKey == "") {
-			bad("s3_access_key", "and s3_secret_key must be set together")
-		}
-		if c.MaxFileSize > 5<<30 {
-			bad("max_file_size", "%s is more than a single S3 PUT holds (5GiB)", c.MaxFileSize)
-		}
-	case scheme == "http" || scheme == "https":
-	default:
-		bad("origin", "scheme %q is not http, https or s3", scheme)
+		bad(key, "%v", err)
 	}
-	for _, h := range c.OriginHeaders {
-		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
-			bad("origin_headers", "%q is not \"Name: value\"", h)
-		}
+	if scheme, _ := origin.Scheme(c.Origin); scheme == "s3" && c.MaxFileSize > origin.MaxS3ObjectSize {
+		bad("max_file_size", "%s is more than a single S3 PUT holds (5GiB)", c.MaxFileSize)
 	}
 	if c.OriginTimeout <= 0 {
 		bad("origin_timeout", "must be positive, got %v", c.OriginTimeout)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/upedge/upedge/backend/dirstore"
+	"github.com/upedge/upedge/backend/origin"
 	"github.com/upedge/upedge/edge"
 	"github.com/upedge/upedge/edge/ops/compress"
 	"github.com/upedge/upedge/edge/ops/quota"
@@ -60,6 +61,30 @@ func (c *Config) StoreOptions() dirstore.Options {
 		Fsync:           c.Fsync == FsyncAlways,
 		SmallCacheBytes: int64(c.SmallFileCache),
 	}
+}
+
+// OriginOptions returns the upstream origin's options. Credentials from
+// the environment are the caller's to add (Options.CredentialsFromEnv).
+func (c *Config) OriginOptions() origin.Options {
+	return origin.Options{
+		Headers:         c.OriginHeaders,
+		User:            c.OriginUser,
+		Password:        c.OriginPassword,
+		Timeout:         c.OriginTimeout,
+		SkipExistsCheck: !c.OriginExistsCheck,
+		S3Endpoint:      c.S3Endpoint,
+		S3Region:        c.S3Region,
+		S3PathStyle:     c.S3PathStyle,
+		S3AccessKey:     c.S3AccessKey,
+		S3SecretKey:     c.S3SecretKey,
+	}
+}
+
+// originKeys names the key of each origin.Options field that
+// origin.Validate can refuse.
+var originKeys = map[string]string{
+	"URL": "origin", "Headers": "origin_headers", "Timeout": "origin_timeout",
+	"S3Endpoint": "s3_endpoint", "S3AccessKey": "s3_access_key",
 }
 
 // QuotasOn reports whether any quota is configured.

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/dirstore"
@@ -23,25 +22,8 @@ func openStore(cfg *config.Config, getenv func(string) string) (store backend.St
 		}
 		return ds, ds, "store " + ds.Root(), nil
 	}
-	opts := origin.Options{
-		Username:          cfg.OriginUser,
-		Password:          cfg.OriginPassword,
-		S3Endpoint:        cfg.S3Endpoint,
-		S3Region:          cfg.S3Region,
-		S3PathStyle:       cfg.S3PathStyle,
-		S3AccessKeyID:     cfg.S3AccessKey,
-		S3SecretAccessKey: cfg.S3SecretKey,
-		Timeout:           cfg.OriginTimeout,
-		SkipExistsCheck:   !cfg.OriginExistsCheck,
-	}
+	opts := cfg.OriginOptions()
 	opts.CredentialsFromEnv(getenv)
-	if len(cfg.OriginHeaders) > 0 {
-		opts.Header = make(map[string]string, len(cfg.OriginHeaders))
-		for _, h := range cfg.OriginHeaders {
-			name, value, _ := strings.Cut(h, ":")
-			opts.Header[strings.TrimSpace(name)] = strings.TrimSpace(value)
-		}
-	}
 	s, err := origin.New(cfg.Origin, opts)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("cannot set up origin: %w", err)

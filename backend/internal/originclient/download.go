@@ -50,7 +50,7 @@ type dlPool struct {
 }
 
 func newDLPool(c *Client) *dlPool {
-	return &dlPool{c: c, slots: make(chan struct{}, c.cfg.MaxConns)}
+	return &dlPool{c: c, slots: make(chan struct{}, c.cfg.Options.MaxConns)}
 }
 
 // get returns an idle connection, or a new one (always with fresh);
@@ -72,10 +72,10 @@ func (p *dlPool) get(fresh bool) (dc *dlConn, reused bool, err error) {
 	p.mu.Unlock()
 	select {
 	case p.slots <- struct{}{}:
-	case <-time.After(p.c.cfg.Timeout):
-		return nil, false, fmt.Errorf("%w: all %d connections busy", fasthttp.ErrTimeout, p.c.cfg.MaxConns)
+	case <-time.After(p.c.cfg.Options.Timeout):
+		return nil, false, fmt.Errorf("%w: all %d connections busy", fasthttp.ErrTimeout, p.c.cfg.Options.MaxConns)
 	}
-	conn, err := fasthttp.DialTimeout(p.c.cfg.Addr, p.c.cfg.Timeout)
+	conn, err := fasthttp.DialTimeout(p.c.cfg.Addr, p.c.cfg.Options.Timeout)
 	if err != nil {
 		<-p.slots
 		return nil, false, err
@@ -85,7 +85,7 @@ func (p *dlPool) get(fresh bool) (dc *dlConn, reused bool, err error) {
 		dc.raw = tc
 	}
 	if p.c.cfg.TLS {
-		cfg := p.c.cfg.TLSConfig
+		cfg := p.c.cfg.Options.TLSConfig
 		if cfg == nil {
 			cfg = &tls.Config{}
 		} else {
@@ -96,7 +96,7 @@ func (p *dlPool) get(fresh bool) (dc *dlConn, reused bool, err error) {
 			cfg.ServerName = host
 		}
 		tc := tls.Client(conn, cfg)
-		_ = conn.SetDeadline(time.Now().Add(p.c.cfg.Timeout))
+		_ = conn.SetDeadline(time.Now().Add(p.c.cfg.Options.Timeout))
 		if err := tc.Handshake(); err != nil {
 			_ = conn.Close()
 			<-p.slots
@@ -144,7 +144,7 @@ func (c *Client) download(ctx context.Context, name, rng string, resp *fasthttp.
 	defer fasthttp.ReleaseRequest(req)
 	c.prepare(req, fasthttp.MethodGet, name)
 	setIf(req, fasthttp.HeaderRange, rng)
-	req.Header.SetUserAgent("upedge")
+	req.Header.SetUserAgent(userAgent)
 	if err := c.finish(req, name); err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func (c *Client) download(ctx context.Context, name, rng string, resp *fasthttp.
 }
 
 func (c *Client) exchange(dc *dlConn, req *fasthttp.Request, resp *fasthttp.Response) (*dlBody, error) {
-	_ = dc.conn.SetDeadline(time.Now().Add(c.cfg.Timeout))
+	_ = dc.conn.SetDeadline(time.Now().Add(c.cfg.Options.Timeout))
 	if err := req.Write(dc.bw); err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (c *Client) exchange(dc *dlConn, req *fasthttp.Request, resp *fasthttp.Resp
 			b.keep = false
 		}
 		if st == fasthttp.StatusRequestedRangeNotSatisfiable && b.keep {
-			return b, nil // actualObjectSize reads it; Close drains the rest
+			return b, nil // for Config.UnsatisfiableSize; Close drains the rest
 		}
 		b.Close()
 		return nil, nil
@@ -221,7 +221,7 @@ func (b *dlBody) Read(p []byte) (int, error) {
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
 	}
-	_ = b.dc.conn.SetReadDeadline(time.Now().Add(b.c.cfg.Timeout))
+	_ = b.dc.conn.SetReadDeadline(time.Now().Add(b.c.cfg.Options.Timeout))
 	n, err := b.dc.br.Read(p)
 	b.left -= int64(n)
 	if err != nil {
@@ -259,7 +259,7 @@ func (b *dlBody) WriteTo(w io.Writer) (int64, error) {
 	}
 	if rf, ok := w.(io.ReaderFrom); ok && b.dc.raw != nil && b.dc.br.Buffered() == 0 {
 		for b.left > 0 {
-			_ = b.dc.raw.SetReadDeadline(time.Now().Add(b.c.cfg.Timeout))
+			_ = b.dc.raw.SetReadDeadline(time.Now().Add(b.c.cfg.Options.Timeout))
 			lr := io.LimitedReader{R: b.dc.raw, N: min(b.left, spliceChunk)}
 			n, err := rf.ReadFrom(&lr)
 			b.left -= n
@@ -306,7 +306,7 @@ func (b *dlBody) Close() error {
 	}
 	b.closed = true
 	if !b.failed && b.keep && b.left > 0 && b.left <= maxDrain {
-		_ = b.dc.conn.SetReadDeadline(time.Now().Add(b.c.cfg.Timeout))
+		_ = b.dc.conn.SetReadDeadline(time.Now().Add(b.c.cfg.Options.Timeout))
 		n, _ := b.dc.br.Discard(int(b.left))
 		b.left -= int64(n)
 	}

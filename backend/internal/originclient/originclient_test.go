@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 func TestSingleRange(t *testing.T) {
@@ -22,8 +23,8 @@ func TestSingleRange(t *testing.T) {
 		"":              false,
 		"bytes=-0":      true, // unsatisfiable, but one range: the origin says 416
 	} {
-		if got := singleRange(v); got != want {
-			t.Errorf("singleRange(%q) = %v; want %v", v, got, want)
+		if got := httpsem.IsSingleRange(v); got != want {
+			t.Errorf("httpsem.IsSingleRange(%q) = %v; want %v", v, got, want)
 		}
 	}
 }
@@ -68,8 +69,8 @@ func TestEvaluate(t *testing.T) {
 
 func TestRangeTotal(t *testing.T) {
 	for v, want := range map[string]int64{"bytes 2-5/20": 20, "bytes */7": 7, "bytes 0-1/*": -1, "": -1} {
-		if got := rangeTotal(v); got != want {
-			t.Errorf("rangeTotal(%q) = %d; want %d", v, got, want)
+		if got := httpsem.CompleteLength(v); got != want {
+			t.Errorf("httpsem.CompleteLength(%q) = %d; want %d", v, got, want)
 		}
 	}
 }

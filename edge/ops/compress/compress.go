@@ -28,6 +28,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/atomicfile"
 	"github.com/upedge/upedge/backend/httpsem"
 )
 
@@ -273,17 +274,12 @@ func (e *Encoder) make(fn, enc string, obj *backend.Object) error {
 		close(ch)
 	}()
 
-	tmp, err := os.CreateTemp(e.opts.CacheDir, ".tmp-*")
+	// A variant is a cache: made again if lost, so not synced.
+	tmp, err := atomicfile.NewReplacement(fn, 0o600, atomicfile.Options{})
 	if err != nil {
 		return fmt.Errorf("cannot create a compression temporary: %w", err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort()
 	var src io.Reader
 	if obj.Data != nil {
 		src = bytes.NewReader(obj.Data)
@@ -291,17 +287,13 @@ func (e *Encoder) make(fn, enc string, obj *backend.Object) error {
 		// A section reader leaves the file offset alone for the caller.
 		src = io.NewSectionReader(obj.File, 0, obj.Size)
 	}
-	if err := e.compress(tmp, src, enc); err != nil {
+	if err := e.compress(tmp.File(), src, enc); err != nil {
 		return fmt.Errorf("cannot compress a variant for %s: %w", fn, err)
 	}
-	out, _ := tmp.Seek(0, io.SeekCurrent)
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write compressed variant %s: %w", fn, err)
-	}
-	if err := os.Rename(tmp.Name(), fn); err != nil {
+	out, _ := tmp.File().Seek(0, io.SeekCurrent)
+	if err := tmp.Commit(); err != nil {
 		return fmt.Errorf("cannot store compressed variant %s: %w", fn, err)
 	}
-	ok = true
 	if e.opts.OnMake != nil {
 		e.opts.OnMake(enc, obj.Size, out)
 	}
@@ -375,7 +367,7 @@ func (e *Encoder) Clean(ttl time.Duration) {
 				continue
 			}
 			c := cutoff
-			if strings.HasPrefix(en.Name(), ".tmp-") {
+			if strings.HasPrefix(en.Name(), atomicfile.TempPrefix) {
 				c = tmpCutoff
 			}
 			if fi.ModTime().Before(c) {

@@ -15,9 +15,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/upedge/upedge/backend/atomicfile"
 )
 
 // buckets is the number of steps the window rolls in.
@@ -259,28 +260,11 @@ func (q *Quota) Run(ctx context.Context, interval time.Duration, onErr func(erro
 	}
 }
 
+// writeFileAtomic replaces the state file fn with b, synced: after a
+// crash it holds the old state or the new one.
 func writeFileAtomic(fn string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(fn), 0o755); err != nil {
-		return fmt.Errorf("cannot create directory for quota state %q: %w", fn, err)
-	}
-	tmp := fn + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("cannot write quota state %q: %w", tmp, err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, fn)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("cannot write quota state %q: %w", fn, err)
+	if err := atomicfile.WriteFile(fn, b, 0o600, atomicfile.Options{Sync: true}); err != nil {
+		return fmt.Errorf("cannot write quota state: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,31 @@
+package dirstore
+
+import "golang.org/x/sys/unix"
+
+const xattrContentType = "user.upedge.content_type"
+
+// openRoot opens the store directory for lookups relative to it; O_PATH,
+// since it is never read itself.
+func openRoot(dir string) (int, error) {
+	return unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
+// setContentType keeps ct with the file fd, if the file system lets it.
+func setContentType(fd int, ct string) {
+	_ = unix.Fsetxattr(fd, xattrContentType, []byte(ct), 0)
+}
+
+// getContentType reads the type kept with fd into buf and returns its
+// length, 0 if there is none.
+func getContentType(fd int, buf []byte) int {
+	n, err := unix.Fgetxattr(fd, xattrContentType, buf)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// statTimes returns the modification and change times of st.
+func statTimes(st *unix.Stat_t) (mtim, ctim unix.Timespec) {
+	return st.Mtim, st.Ctim
+}
