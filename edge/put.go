@@ -147,21 +147,22 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	if ct == "" {
 		ct = token.DefaultContentType
 	}
-	body := &exactBody{r: ctx.RequestBodyStream(), left: size, conn: ctx, wait: h.bodyWait}
-	if body.r == nil {
-		body.r = eofReader{}
+	u := &uploadBody{client: clientBody{r: ctx.RequestBodyStream(), conn: ctx, wait: h.bodyWait}}
+	if u.client.r == nil {
+		u.client.r = eofReader{}
 	}
 	if secs := size / max(h.minRate, 1); h.minRate > 0 && secs < 1<<30 {
 		// The whole body must arrive by this time: a first wait, then
 		// the size at the minimum rate.
-		body.cutoff = time.Now().Add(h.bodyWait + time.Duration(secs)*time.Second)
+		u.client.cutoff = time.Now().Add(h.bodyWait + time.Duration(secs)*time.Second)
 	}
+	body := u.exact.Hold(&u.client, size)
 	err = h.store.Put(sctx, name, backend.PutInfo{Size: size, ContentType: ct}, body)
 	if h.admit != nil && len(sc.uploader) > 0 {
 		h.admit.Done(sc.uploader, size, err == nil)
 	}
 	if err != nil {
-		if body.failed {
+		if body.Err() != nil {
 			// The client's side broke: whatever is left of the request
 			// cannot be trusted to frame the next one.
 			ctx.SetConnectionClose()
@@ -244,31 +245,31 @@ func (l *lingering) closeConn(c net.Conn) {
 	}
 }
 
-// exactBody reads exactly left bytes from r: it reports an early end as
-// io.ErrUnexpectedEOF and never reads past left. Each read first pushes the
-// connection's read deadline forward, so that an upload is cut when its
-// client goes quiet, not when it is merely long.
-type exactBody struct {
+// uploadBody is the body of an accepted upload: the client's stream with
+// its read deadlines, held to the signed length by backend.ExactReader,
+// the one owner of that rule. One allocation for both.
+type uploadBody struct {
+	client clientBody
+	exact  backend.ExactReader
+}
+
+// clientBody reads an upload from the client. Each read first pushes the
+// connection's read deadline forward (at most once a second), so that an
+// upload is cut when its client goes quiet, or falls behind the minimum
+// rate's cutoff, not when it is merely long.
+type clientBody struct {
 	r      io.Reader
-	left   int64
 	conn   deadliner
 	wait   time.Duration
 	last   time.Time
 	cutoff time.Time // zero: none
-	failed bool
 }
 
 type deadliner interface {
 	Conn() net.Conn
 }
 
-func (b *exactBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
+func (b *clientBody) Read(p []byte) (int, error) {
 	if now := time.Now(); now.Sub(b.last) > time.Second {
 		b.last = now
 		deadline := now.Add(b.wait)
@@ -279,19 +280,7 @@ func (b *exactBody) Read(p []byte) (int, error) {
 			_ = c.SetReadDeadline(deadline)
 		}
 	}
-	n, err := b.r.Read(p)
-	b.left -= int64(n)
-	switch {
-	case err == io.EOF && b.left > 0:
-		b.failed = true
-		return n, io.ErrUnexpectedEOF
-	case err != nil && err != io.EOF:
-		b.failed = true
-		return n, err
-	case b.left == 0:
-		return n, io.EOF
-	}
-	return n, nil
+	return b.r.Read(p)
 }
 
 type eofReader struct{}
