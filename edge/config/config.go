@@ -328,24 +328,12 @@ func (c *Config) Validate() error {
 	if !strings.HasPrefix(c.Prefix, "/") {
 		bad("prefix", "%q must start with /", c.Prefix)
 	}
-	if c.MaxFileSize <= 0 {
-		bad("max_file_size", "must be positive, got %d", c.MaxFileSize)
-	}
-	if c.SmallFileCache < 0 {
-		bad("small_file_cache", "must not be negative, got %d", c.SmallFileCache)
-	}
-	if c.V3Window <= 0 {
-		bad("v3_window", "must be positive, got %v", c.V3Window)
-	}
-	if c.ReadTimeout <= 0 {
-		bad("read_timeout", "must be positive, got %v", c.ReadTimeout)
-	}
-	if c.WriteTimeout < 0 {
-		bad("write_timeout", "must not be negative, got %v", c.WriteTimeout)
-	}
-	if c.IdleTimeout <= 0 {
-		bad("idle_timeout", "must be positive, got %v", c.IdleTimeout)
-	}
+	positive(bad, "max_file_size", c.MaxFileSize)
+	notNegative(bad, "small_file_cache", c.SmallFileCache)
+	positive(bad, "v3_window", c.V3Window)
+	positive(bad, "read_timeout", c.ReadTimeout)
+	notNegative(bad, "write_timeout", c.WriteTimeout)
+	positive(bad, "idle_timeout", c.IdleTimeout)
 	if c.Fsync != FsyncAlways && c.Fsync != FsyncNever {
 		bad("fsync", `must be "always" or "never", got %q`, c.Fsync)
 	}
@@ -359,20 +347,29 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// badFunc records that key is bad, with a message after it.
+type badFunc func(key, format string, args ...any)
+
+// positive and notNegative check a number or a duration; the value is
+// printed as the operator wrote it (sizes with units, durations as such).
+func positive[T ~int64 | ~int](bad badFunc, key string, v T) {
+	if v <= 0 {
+		bad(key, "must be positive, got %v", v)
+	}
+}
+
+func notNegative[T ~int64 | ~int](bad badFunc, key string, v T) {
+	if v < 0 {
+		bad(key, "must not be negative, got %v", v)
+	}
+}
+
 // validateOps checks the operations keys (issue 6).
-func (c *Config) validateOps(bad func(key, format string, args ...any)) {
-	if c.Retention < 0 {
-		bad("retention", "must not be negative, got %v", c.Retention)
-	}
-	if c.QuotaWindow <= 0 {
-		bad("quota_window", "must be positive, got %v", c.QuotaWindow)
-	}
-	if c.QuotaWindowBytes < 0 {
-		bad("quota_window_bytes", "must not be negative, got %d", c.QuotaWindowBytes)
-	}
-	if c.QuotaTotalBytes < 0 {
-		bad("quota_total_bytes", "must not be negative, got %d", c.QuotaTotalBytes)
-	}
+func (c *Config) validateOps(bad badFunc) {
+	notNegative(bad, "retention", c.Retention)
+	positive(bad, "quota_window", c.QuotaWindow)
+	notNegative(bad, "quota_window_bytes", c.QuotaWindowBytes)
+	notNegative(bad, "quota_total_bytes", c.QuotaTotalBytes)
 	if c.MetricsListen != "" && !strings.HasPrefix(c.MetricsListen, "unix:") && !strings.Contains(c.MetricsListen, ":") {
 		bad("metrics_listen", "%q is neither host:port nor unix:/path", c.MetricsListen)
 	}
@@ -387,15 +384,9 @@ func (c *Config) validateOps(bad func(key, format string, args ...any)) {
 			bad("compress_types", "%q is not a media type (type/subtype or type/*)", t)
 		}
 	}
-	if c.ShutdownGrace < 0 {
-		bad("shutdown_grace", "must not be negative, got %v", c.ShutdownGrace)
-	}
-	if c.MinUploadRate < 0 {
-		bad("min_upload_rate", "must not be negative, got %d", c.MinUploadRate)
-	}
-	if c.MaxConns < 0 {
-		bad("max_conns", "must not be negative, got %d", c.MaxConns)
-	}
+	notNegative(bad, "shutdown_grace", c.ShutdownGrace)
+	notNegative(bad, "min_upload_rate", c.MinUploadRate)
+	notNegative(bad, "max_conns", c.MaxConns)
 }
 
 // SlogLevel returns LogLevel as a slog level (Validate has checked it).
@@ -481,7 +472,7 @@ func (l *List) UnmarshalText(text []byte) error {
 	return nil
 }
 
-func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
+func (c *Config) validateOrigin(bad badFunc) {
 	if c.Origin == "" {
 		return
 	}
@@ -499,9 +490,7 @@ func (c *Config) validateOrigin(bad func(key, format string, args ...any)) {
 	if scheme, _ := origin.Scheme(c.Origin); scheme == "s3" && c.MaxFileSize > origin.MaxS3ObjectSize {
 		bad("max_file_size", "%s is more than a single S3 PUT holds (5GiB)", c.MaxFileSize)
 	}
-	if c.OriginTimeout <= 0 {
-		bad("origin_timeout", "must be positive, got %v", c.OriginTimeout)
-	}
+	positive(bad, "origin_timeout", c.OriginTimeout)
 	// The operations that work on the store directory have none to work
 	// on behind an origin.
 	if c.Retention != 0 {

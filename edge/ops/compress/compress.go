@@ -301,38 +301,40 @@ func (e *Encoder) make(fn, enc string, obj *backend.Object) error {
 }
 
 func (e *Encoder) compress(dst io.Writer, src io.Reader, enc string) error {
-	switch enc {
-	case encZstd:
-		w, _ := e.zstdEnc.Get().(*zstd.Encoder)
-		if w == nil {
-			var err error
-			w, err = zstd.NewWriter(dst, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedBetterCompression))
-			if err != nil {
-				return err
-			}
-		} else {
-			w.Reset(dst)
-		}
-		defer e.zstdEnc.Put(w)
-		if _, err := io.Copy(w, src); err != nil {
-			w.Close()
-			return err
-		}
-		return w.Close()
-	default:
-		w, _ := e.gzipEnc.Get().(*gzip.Writer)
-		if w == nil {
-			w, _ = gzip.NewWriterLevel(dst, gzip.BestCompression)
-		} else {
-			w.Reset(dst)
-		}
-		defer e.gzipEnc.Put(w)
-		if _, err := io.Copy(w, src); err != nil {
-			w.Close()
-			return err
-		}
-		return w.Close()
+	pool := &e.gzipEnc
+	if enc == encZstd {
+		pool = &e.zstdEnc
 	}
+	w, _ := pool.Get().(encodingWriter)
+	if w == nil {
+		var err error
+		if w, err = newEncodingWriter(dst, enc); err != nil {
+			return err
+		}
+	} else {
+		w.Reset(dst)
+	}
+	defer pool.Put(w)
+	if _, err := io.Copy(w, src); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// encodingWriter is what zstd.Encoder and gzip.Writer have in common: a
+// writer that can be reset onto another destination, so that both are
+// pooled alike.
+type encodingWriter interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+func newEncodingWriter(dst io.Writer, enc string) (encodingWriter, error) {
+	if enc == encZstd {
+		return zstd.NewWriter(dst, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedBetterCompression))
+	}
+	return gzip.NewWriterLevel(dst, gzip.BestCompression)
 }
 
 // Run removes variants older than ttl (and stray temporaries) every
