@@ -16,6 +16,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 const usage = `usage: upedge bench --base URL --secret S [flags]
@@ -54,7 +56,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	secret := fs.String("secret", "", "the target's shared secret")
 	version := fs.String("version", "v1", "token version: v1, v2, token or v3")
 	uploader := fs.String("uploader", "bench@example.org", "uploader signed into v3 tokens")
-	ctype := fs.String("type", "application/octet-stream", "Content-Type sent with and signed into every PUT (\"\" sends none)")
+	ctype := fs.String("type", httpsem.DefaultContentType, "Content-Type sent with and signed into every PUT (\"\" sends none)")
 	fileName := fs.String("file-name", DefaultFileName, "name part of every slot")
 	baseName := fs.String("base-name", "target", "label of the target in reports")
 	serverPid := fs.Int("server-pid", 0, "pid of the target server: report its peak RSS and CPU time")

@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/httpsem"
 	"github.com/upedge/upedge/edge/token"
 	"github.com/upedge/upedge/edge/urlpath"
 )
@@ -309,6 +310,6 @@ func (h *Handler) slotPath(ctx *fasthttp.RequestCtx, sc *scratch) int {
 }
 
 var (
-	textPlain      = []byte("text/plain; charset=utf-8")
+	textPlain      = []byte(httpsem.TextPlain)
 	allowedMethods = []byte("GET, HEAD, PUT, OPTIONS")
 )

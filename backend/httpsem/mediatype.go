@@ -15,3 +15,7 @@ func MediaType[S ~string | ~[]byte](contentType S) S {
 	}
 	return TrimSpace(contentType)
 }
+
+// TextPlain is the media type of the short text bodies upedge writes
+// itself (error reasons, /healthz).
+const TextPlain = "text/plain; charset=utf-8"

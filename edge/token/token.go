@@ -16,6 +16,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // Version names a token scheme by the query parameter that carries it.
@@ -64,7 +66,7 @@ func ParseVersion(s string) (Version, error) {
 
 // DefaultContentType is what a PUT without Content-Type is signed with:
 // Prosody hands out slots with this type when the client names none.
-const DefaultContentType = "application/octet-stream"
+const DefaultContentType = httpsem.DefaultContentType
 
 // DefaultWindow is how far a v3 timestamp may be from the server's clock.
 const DefaultWindow = 300 * time.Second

@@ -17,6 +17,8 @@ import (
 	vm "github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/sys/unix"
+
+	"github.com/upedge/upedge/backend/httpsem"
 )
 
 // AccessLog receives every finished request (accesslog.Logger); refusal
@@ -241,7 +243,7 @@ func (m *Metrics) Handler(healthy func() error) fasthttp.RequestHandler {
 			ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 			m.WritePrometheus(ctx)
 		case "/healthz":
-			ctx.SetContentType("text/plain; charset=utf-8")
+			ctx.SetContentType(httpsem.TextPlain)
 			if healthy != nil {
 				if err := healthy(); err != nil {
 					ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
