@@ -17,7 +17,7 @@ import (
 	"github.com/upedge/upedge/edge/token"
 )
 
-// TestProtocol runs PROTOCOL.md's "Answers" table over every backend.
+// TestProtocol runs the answers table of docs/protocol.md over every backend.
 func TestProtocol(t *testing.T) {
 	for _, b := range testBackends() {
 		t.Run(b.name, func(t *testing.T) {
