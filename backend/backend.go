@@ -38,6 +38,13 @@ var (
 type PutInfo struct {
 	Size        int64  // exact number of bytes the body must carry
 	ContentType string // to be served back on GET; never empty
+	// Uploader is who the token says uploaded it (a bare JID: a JWT's
+	// sub, a v3 uploader), or "" when the token names nobody. Stores keep
+	// it with the object, for quotas, auditing and purge.
+	Uploader string
+	// Expires, when not zero, is when the object must stop being served
+	// (a JWT's expires claim). Stores keep it with the object.
+	Expires time.Time
 }
 
 // GetRequest carries the parts of a download request that a store which
@@ -62,6 +69,8 @@ type Object struct {
 	ModTime     time.Time // zero if unknown
 	ETag        string    // quoted entity tag, or ""
 	ContentType string
+	// Expires is PutInfo.Expires as kept with the object (zero: never).
+	Expires time.Time
 
 	// File is set by stores that hold objects as local files: the edge then
 	// evaluates preconditions and Range itself and sends the file with

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -110,7 +111,9 @@ type Encoder interface {
 // Handler serves one store. It is safe for concurrent use.
 type Handler struct {
 	store    backend.Store
-	verifier *token.Verifier
+	keys     atomic.Pointer[keys] // swapped by Reload
+	v3Window time.Duration
+	now      func() time.Time
 	prefix   string
 	maxSize  int64
 	bodyWait time.Duration
@@ -160,12 +163,13 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	}
 	h := &Handler{
 		store:    store,
-		verifier: token.NewVerifier(opts.Secret, opts.V3Window, opts.Now),
 		prefix:   urlpath.NormalizePrefix(opts.Prefix),
 		maxSize:  opts.MaxFileSize,
 		bodyWait: opts.BodyReadTimeout,
 		cors:     newCORSHeaders(opts.CORSOrigin),
 		log:      opts.Logger,
+		v3Window: opts.V3Window,
+		now:      opts.Now,
 
 		admit:     opts.Admitter,
 		enc:       opts.Encoder,
@@ -175,6 +179,7 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	if h.uploadCtx == nil {
 		h.uploadCtx = context.Background()
 	}
+	h.keys.Store(newKeys(opts, h.v3Window, h.now))
 	h.lingers.New = h.newLingering
 	h.scratch.New = func() any {
 		sc := &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)}
@@ -182,6 +187,32 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 		return sc
 	}
 	return h, nil
+}
+
+// keys are the secrets in force and what checks tokens with them. They
+// are replaced whole by Reload while requests run: a request uses the set
+// it loaded at its start throughout.
+type keys struct {
+	verifier *token.Verifier
+}
+
+// newKeys builds the token checks for the secrets in opts; window and
+// now are the handler's, fixed at New.
+func newKeys(opts Options, window time.Duration, now func() time.Time) *keys {
+	return &keys{verifier: token.NewVerifier(opts.Secret, window, now)}
+}
+
+// Reload puts the secrets of opts in force for the requests that start
+// from now on (SIGHUP after a secret was rotated); requests in flight
+// finish with the old ones. Only the secrets are taken from opts: the
+// other options stay as New set them. It fails, changing nothing, when the
+// secret is empty.
+func (h *Handler) Reload(opts Options) error {
+	if len(opts.Secret) == 0 {
+		return errors.New("cannot reload the edge's secrets: the shared secret is empty")
+	}
+	h.keys.Store(newKeys(opts, h.v3Window, h.now))
+	return nil
 }
 
 // Prefix returns the normalised URL prefix the handler serves.

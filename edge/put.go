@@ -64,7 +64,7 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
 			c.Timestamp = ctx.QueryArgs().PeekBytes(paramTS)
 		}
 	}
-	if err := h.verifier.Verify(ver, mac, &c); err != nil {
+	if err := h.keys.Load().verifier.Verify(ver, mac, &c); err != nil {
 		h.tokenRefused(ctx, sc, err)
 		return 0, fasthttp.StatusForbidden
 	}
