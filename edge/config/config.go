@@ -488,7 +488,7 @@ func (c *Config) validateOrigin(bad badFunc) {
 		bad(key, "%v", err)
 	}
 	if scheme, _ := origin.Scheme(c.Origin); scheme == "s3" && c.MaxFileSize > origin.MaxS3ObjectSize {
-		bad("max_file_size", "%s is more than a single S3 PUT holds (5GiB)", c.MaxFileSize)
+		bad("max_file_size", "%s is more than a single S3 PUT holds (%s)", c.MaxFileSize, ByteSize(origin.MaxS3ObjectSize))
 	}
 	positive(bad, "origin_timeout", c.OriginTimeout)
 	// The operations that work on the store directory have none to work
@@ -499,7 +499,7 @@ func (c *Config) validateOrigin(bad badFunc) {
 	if c.Compress {
 		bad("compress", "works on files in the store directory, not on an origin's answers")
 	}
-	if (c.QuotaWindowBytes > 0 || c.QuotaTotalBytes > 0) && c.QuotaFile == "" {
+	if c.QuotasOn() && c.QuotaFile == "" {
 		bad("quota_file", "must be set when quotas are on with an origin (there is no store directory to keep it in)")
 	}
 }
