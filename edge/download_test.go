@@ -52,7 +52,7 @@ func testDownloads(t *testing.T, b testBackend) {
 				t.Fatalf("HEAD Content-Length: got %q; want %d", cl, len(body))
 			}
 			for _, h := range []string{"Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control",
-				"X-Content-Type-Options", "Content-Security-Policy", "Content-Disposition", "Accept-Ranges", "Access-Control-Allow-Origin"} {
+				"X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options", "Content-Disposition", "Accept-Ranges", "Access-Control-Allow-Origin"} {
 				if g, hd := resp.Header.Get(h), head.Header.Get(h); g == "" || g != hd {
 					t.Errorf("%s: GET %q, HEAD %q; want equal and set", h, g, hd)
 				}
@@ -64,8 +64,14 @@ func testDownloads(t *testing.T, b testBackend) {
 				t.Errorf("X-Content-Type-Options: got %q; want nosniff", v)
 			}
 			csp := resp.Header.Get("Content-Security-Policy")
-			if !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "default-src 'none'") {
-				t.Errorf("CSP %q lacks sandbox or default-src 'none'", csp)
+			for _, d := range []string{"sandbox", "default-src 'none'", "frame-ancestors 'none'"} {
+				if !strings.Contains(csp, d) {
+					t.Errorf("CSP %q lacks %s", csp, d)
+				}
+			}
+			// XEP-0363, Security Considerations: never framed.
+			if v := resp.Header.Get("X-Frame-Options"); v != "DENY" {
+				t.Errorf("X-Frame-Options: got %q; want DENY", v)
 			}
 			if d := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(d, tc.disposition) || !strings.Contains(d, "filename*=UTF-8''") {
 				t.Errorf("Content-Disposition: got %q; want %s with filename*", d, tc.disposition)

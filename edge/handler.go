@@ -11,6 +11,7 @@ package edge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,10 @@ const (
 	// (Converse.js, Movim, JSXC); the slots' tokens are what protect
 	// uploads, not the origin.
 	DefaultCORSOrigin = "*"
+	// DefaultHSTS tells browsers to reach the edge only over HTTPS for a
+	// year once they have seen it over TLS. It does not cover
+	// subdomains: the upload host's parent domain is not ours to commit.
+	DefaultHSTS = "max-age=31536000"
 )
 
 // Options configure a Handler. The zero value of each field means its
@@ -54,6 +59,11 @@ type Options struct {
 	// CORSOrigin is sent as Access-Control-Allow-Origin; default
 	// DefaultCORSOrigin.
 	CORSOrigin string
+	// HSTS is sent as Strict-Transport-Security on every answer over TLS
+	// (RFC 6797), e.g. DefaultHSTS. Unlike the other fields, "" means
+	// none: operators turn it off with an empty value, and the config's
+	// default is DefaultHSTS. It must pass ValidHSTS.
+	HSTS string
 	// Logger receives internal errors (never shown to clients); default
 	// slog.Default().
 	Logger *slog.Logger
@@ -117,7 +127,7 @@ type Handler struct {
 	prefix   string
 	maxSize  int64
 	bodyWait time.Duration
-	cors     corsHeaders
+	answer   answerHeaders
 	log      *slog.Logger
 	scratch  sync.Pool // of *scratch
 	lingers  sync.Pool // of *lingering
@@ -161,12 +171,17 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.HSTS != "" {
+		if err := ValidHSTS(opts.HSTS); err != nil {
+			return nil, fmt.Errorf("cannot start the edge: Strict-Transport-Security %q: %w", opts.HSTS, err)
+		}
+	}
 	h := &Handler{
 		store:    store,
 		prefix:   urlpath.NormalizePrefix(opts.Prefix),
 		maxSize:  opts.MaxFileSize,
 		bodyWait: opts.BodyReadTimeout,
-		cors:     newCORSHeaders(opts.CORSOrigin),
+		answer:   newAnswerHeaders(opts.CORSOrigin, opts.HSTS),
 		log:      opts.Logger,
 		v3Window: opts.V3Window,
 		now:      opts.Now,
@@ -220,7 +235,7 @@ func (h *Handler) Prefix() string { return h.prefix }
 
 // ServeHTTP is the fasthttp.RequestHandler of the edge.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
-	h.cors.apply(&ctx.Response.Header)
+	h.answer.apply(ctx)
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
 	m := ctx.Method()
@@ -230,7 +245,7 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	case fasthttp.MethodGet, fasthttp.MethodHead:
 		h.get(ctx, sc)
 	case fasthttp.MethodOptions:
-		h.cors.applyPreflight(&ctx.Response.Header)
+		h.answer.applyPreflight(&ctx.Response.Header)
 		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allowedMethods)
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 	default:
@@ -263,7 +278,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 	if status != 0 {
 		// fasthttp writes the status we return as the whole answer; the
 		// CORS headers must be on it too, or a browser hides it.
-		h.cors.apply(&ctx.Response.Header)
+		h.answer.apply(ctx)
 		return status
 	}
 	return fasthttp.StatusContinue

@@ -72,6 +72,9 @@ type Config struct {
 	SmallFileCache ByteSize `koanf:"small_file_cache"`
 	// CORSOrigin is sent as Access-Control-Allow-Origin.
 	CORSOrigin string `koanf:"cors_origin"`
+	// HSTS is the Strict-Transport-Security value sent on every answer
+	// when the edge terminates TLS itself (tls_cert); "" sends none.
+	HSTS string `koanf:"hsts"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `koanf:"log_level"`
 
@@ -157,6 +160,7 @@ func Default() Config {
 		Fsync:          fsyncName(store.Fsync),
 		SmallFileCache: ByteSize(store.SmallCacheBytes),
 		CORSOrigin:     edge.DefaultCORSOrigin,
+		HSTS:           edge.DefaultHSTS,
 		LogLevel:       "info",
 
 		QuotaWindow:   Age(quota.DefaultWindow),
@@ -190,6 +194,7 @@ func FlagSet(name string) *pflag.FlagSet {
 	fs.String("fsync", d.Fsync, `"always" or "never": flush uploads to disk before answering 201`)
 	fs.String("small-file-cache", d.SmallFileCache.String(), "memory for caching files up to 64 KiB for downloads (0: off)")
 	fs.String("cors-origin", d.CORSOrigin, "Access-Control-Allow-Origin value")
+	fs.String("hsts", d.HSTS, `Strict-Transport-Security value on answers over TLS ("" sends none)`)
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
 	// operations (issue 6)
 	fs.String("retention", "", `remove uploads older than this, e.g. "7d" (off when empty)`)
@@ -378,6 +383,11 @@ func (c *Config) validateOps(bad badFunc) {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls_cert", "tls_cert and tls_key must be set together")
+	}
+	if c.HSTS != "" {
+		if err := edge.ValidHSTS(c.HSTS); err != nil {
+			bad("hsts", "%q is not a Strict-Transport-Security value (RFC 6797: %v)", c.HSTS, err)
+		}
 	}
 	for _, t := range c.CompressTypes {
 		if !strings.Contains(t, "/") {

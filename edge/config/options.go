@@ -39,6 +39,7 @@ func (c *Config) EdgeOptions(log *slog.Logger) edge.Options {
 		V3Window:        c.V3Window,
 		BodyReadTimeout: c.ReadTimeout,
 		CORSOrigin:      c.CORSOrigin,
+		HSTS:            c.HSTS,
 		MinUploadRate:   int64(c.MinUploadRate),
 		Logger:          log,
 	}
