@@ -287,7 +287,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 // putScratch returns sc to the pool, dropping its alias of the request.
 func (h *Handler) putScratch(sc *scratch) {
 	sc.uploader = nil
-	sc.dl = downloadHeaders{}
+	sc.dl.reset()
 	sc.getReq = backend.GetRequest{}
 	h.scratch.Put(sc)
 }

@@ -35,8 +35,8 @@ func TestProtocol(t *testing.T) {
 			t.Run("expect continue", func(t *testing.T) { testExpectContinue(t, b) })
 			t.Run("concurrent", func(t *testing.T) { testConcurrentPuts(t, b) })
 			t.Run("downloads", func(t *testing.T) { testDownloads(t, b) })
-			t.Run("ranges", func(t *testing.T) { testRanges(t, b) })
-			t.Run("conditionals", func(t *testing.T) { testConditionals(t, b) })
+			t.Run("rfc9110 ranges", func(t *testing.T) { testRFC9110Ranges(t, b) })
+			t.Run("rfc9110 conditionals", func(t *testing.T) { testRFC9110Conditionals(t, b) })
 			t.Run("large round trip", func(t *testing.T) { testLargeRoundTrip(t, b) })
 		})
 	}
