@@ -17,7 +17,7 @@ var (
 )
 
 func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
-	if status := h.slotPath(ctx, sc); status != 0 {
+	if status := h.slotPath(ctx.URI().PathOriginal(), sc); status != 0 {
 		h.fail(ctx, status)
 		return
 	}
@@ -101,7 +101,7 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		// its own, which they must compare against.
 		enc = h.encode(ctx, d, obj)
 	}
-	mod := httpsem.LastModified(obj.ModTime, time.Now())
+	mod := httpsem.LastModified(obj.ModTime, sc.now)
 	pre := httpsem.Headers[[]byte]{IfMatch: d.ifMatch, IfUnmodifiedSince: d.ifUnmodifiedSince,
 		IfNoneMatch: d.ifNoneMatch, IfModifiedSince: d.ifModifiedSince}
 	switch httpsem.Evaluate(pre, obj.ETag, mod) {

@@ -146,6 +146,8 @@ type scratch struct {
 	uploader []byte // v3 uploader of a checked PUT; aliases the request
 	dl       downloadHeaders
 	getReq   backend.GetRequest // aliases dl's headers as strings
+	uri      fasthttp.URI       // parsed from the header in HeaderReceived
+	now      time.Time          // when the handler started
 	// visitDL is sc.dl.visit as a value made once: a method value per
 	// request would allocate.
 	visitDL func(k, v []byte)
@@ -235,9 +237,10 @@ func (h *Handler) Prefix() string { return h.prefix }
 
 // ServeHTTP is the fasthttp.RequestHandler of the edge.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
-	h.answer.apply(ctx)
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
+	sc.now = time.Now()
+	h.answer.apply(ctx)
 	m := ctx.Method()
 	switch string(m) {
 	case fasthttp.MethodPut:
@@ -249,33 +252,29 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allowedMethods)
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 	default:
+		h.takeEarly(ctx)
 		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allowedMethods)
-		h.fail(ctx, fasthttp.StatusMethodNotAllowed)
+		h.refuse(ctx, fasthttp.StatusMethodNotAllowed)
 	}
 }
 
 // ExpectContinue is the fasthttp ExpectHandler: it answers an
 // "Expect: 100-continue" PUT with its final status instead of 100 Continue
 // when the headers alone doom it, so the client never sends the body.
+// Behind NewServer, HeaderReceived has decided already and dropped the
+// Expect of a refused PUT (the handler answers it), so this only confirms
+// the accepted ones; without it, it decides itself.
 func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 	if !ctx.IsPut() {
 		return fasthttp.StatusContinue
 	}
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
-	_, status := h.checkPut(ctx, sc)
-	if status == 0 {
-		// A taken name, too, is refused before the client sends the
-		// body. The handler asks the store again: another upload may
-		// win in between, and Put refuses to overwrite anyway.
-		switch exists, err := h.store.Exists(h.uploadCtx, string(sc.path)); {
-		case err != nil:
-			status = h.storeStatus("exists", string(sc.path), err)
-		case exists:
-			status = fasthttp.StatusConflict
-		}
-	}
-	if status != 0 {
+	// A taken name, too, is refused before the client sends the body.
+	// The handler asks the store again unless HeaderReceived did: another
+	// upload may win in between, and Put refuses to overwrite anyway.
+	early, known := h.peekEarly(ctx)
+	if _, status := h.decidePut(ctx, sc, early, known); status != 0 {
 		// fasthttp writes the status we return as the whole answer; the
 		// CORS headers must be on it too, or a browser hides it.
 		h.answer.apply(ctx)
@@ -341,11 +340,11 @@ func statusOf(err error) int {
 	return fasthttp.StatusInternalServerError
 }
 
-// slotPath decodes the request path into sc.path; a non-zero status means
-// the request must be refused with it.
-func (h *Handler) slotPath(ctx *fasthttp.RequestCtx, sc *scratch) int {
+// slotPath decodes the raw request path into sc.path; a non-zero status
+// means the request must be refused with it.
+func (h *Handler) slotPath(raw []byte, sc *scratch) int {
 	var err error
-	sc.path, err = urlpath.Relative(sc.path[:0], ctx.URI().PathOriginal(), h.prefix)
+	sc.path, err = urlpath.Relative(sc.path[:0], raw, h.prefix)
 	switch {
 	case err == nil:
 		return 0

@@ -33,6 +33,8 @@ func TestProtocol(t *testing.T) {
 			t.Run("bad paths", func(t *testing.T) { testBadPaths(t, b) })
 			t.Run("methods", func(t *testing.T) { testMethods(t, b) })
 			t.Run("expect continue", func(t *testing.T) { testExpectContinue(t, b) })
+			t.Run("decided on headers", func(t *testing.T) { testDecidedOnHeaders(t, b) })
+			t.Run("connection after refusal", func(t *testing.T) { testConnectionAfterRefusal(t, b) })
 			t.Run("concurrent", func(t *testing.T) { testConcurrentPuts(t, b) })
 			t.Run("downloads", func(t *testing.T) { testDownloads(t, b) })
 			t.Run("rfc9110 ranges", func(t *testing.T) { testRFC9110Ranges(t, b) })

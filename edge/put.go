@@ -26,55 +26,99 @@ var (
 	paramTS       = []byte("ts")
 	hdrUploader   = []byte("X-Uploader")
 	hdrTimestamp  = []byte("X-Timestamp")
+	hdrIfMatch    = []byte("If-Match")
 )
 
 // checkPut decides a PUT on its headers alone: path, Content-Length, size
 // limit and token. It returns the verified size, or a non-zero status to
-// refuse the request with. sc.path holds the slot path afterwards. It does
-// not look at the store.
-func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
-	if status := h.slotPath(ctx, sc); status != 0 {
-		return 0, status
+// refuse the request with, and why the token failed (nil if it did not),
+// for the caller to record. sc.path holds the slot path afterwards. It
+// does not look at the store. rh and uri are the request's, or, in
+// HeaderReceived, its header and a URI parsed from it. admit asks the
+// Admitter (quotas) too; it is false where HeaderReceived asked it
+// already, so that a refusal is counted once.
+func (h *Handler) checkPut(rh *fasthttp.RequestHeader, uri *fasthttp.URI, sc *scratch, admit bool) (int64, int, error) {
+	if status := h.slotPath(uri.PathOriginal(), sc); status != 0 {
+		return 0, status, nil
 	}
-	rh := &ctx.Request.Header
 	size := int64(rh.ContentLength())
 	// -1 is chunked, -2 no length; fasthttp turns -2 into 0 once it has
 	// looked at the body, so the raw headers tell whether a length was
 	// sent. The token signs the length: without one there is nothing to
 	// check it against.
 	if size < 0 || (size == 0 && !hasContentLength(rh.RawHeaders())) {
-		return 0, fasthttp.StatusLengthRequired
+		return 0, fasthttp.StatusLengthRequired, nil
 	}
 	if size > h.maxSize {
-		return 0, fasthttp.StatusRequestEntityTooLarge
+		return 0, fasthttp.StatusRequestEntityTooLarge, nil
 	}
 	ct := rh.ContentType()
 	if len(ct) > maxContentType {
-		return 0, fasthttp.StatusBadRequest
+		return 0, fasthttp.StatusBadRequest, nil
 	}
-	ver, mac := pickToken(ctx.QueryArgs())
+	args := uri.QueryArgs()
+	ver, mac := pickToken(args)
 	c := token.Claims{Path: sc.path, Size: size, ContentType: ct}
 	if ver == token.V3 {
 		c.Uploader = rh.PeekBytes(hdrUploader)
 		if len(c.Uploader) == 0 {
-			c.Uploader = ctx.QueryArgs().PeekBytes(paramUploader)
+			c.Uploader = args.PeekBytes(paramUploader)
 		}
 		c.Timestamp = rh.PeekBytes(hdrTimestamp)
 		if len(c.Timestamp) == 0 {
-			c.Timestamp = ctx.QueryArgs().PeekBytes(paramTS)
+			c.Timestamp = args.PeekBytes(paramTS)
 		}
 	}
 	if err := h.keys.Load().verifier.Verify(ver, mac, &c); err != nil {
-		h.tokenRefused(ctx, sc, err)
-		return 0, fasthttp.StatusForbidden
+		return 0, fasthttp.StatusForbidden, err
 	}
 	if ver == token.V3 && len(c.Uploader) > 0 {
 		sc.uploader = c.Uploader
-		if h.admit != nil && !h.admit.Allow(c.Uploader, size) {
-			return 0, fasthttp.StatusRequestEntityTooLarge
+		if admit && h.admit != nil && !h.admit.Allow(c.Uploader, size) {
+			return 0, fasthttp.StatusRequestEntityTooLarge, nil
 		}
 	}
-	return size, 0
+	return size, 0, nil
+}
+
+// checkStore decides a PUT that passed checkPut on what the store says of
+// its name (sc.path), and on its preconditions: a taken name is 409, a
+// store that cannot be asked 5xx, and an If-Match 412, since a new upload
+// has no current representation to match (RFC 9110 section 13.1.1; the
+// 409 comes first, section 13.2.1: preconditions are evaluated only where
+// the answer would otherwise be a success).
+func (h *Handler) checkStore(rh *fasthttp.RequestHeader, sc *scratch) int {
+	switch exists, err := h.store.Exists(h.uploadCtx, string(sc.path)); {
+	case err != nil:
+		return h.storeStatus("exists", string(sc.path), err)
+	case exists:
+		return fasthttp.StatusConflict
+	}
+	pre := httpsem.Headers[[]byte]{IfMatch: rh.PeekBytes(hdrIfMatch)}
+	if httpsem.EvaluateAbsent(pre) == httpsem.PreconditionFailed {
+		return fasthttp.StatusPreconditionFailed
+	}
+	return 0
+}
+
+// decidePut runs every check of a PUT that needs no body: checkPut, then,
+// when known is false, checkStore; known, early carry the answer of a
+// checkStore that HeaderReceived ran already (takeEarly). The token
+// refusal is recorded on ctx.
+func (h *Handler) decidePut(ctx *fasthttp.RequestCtx, sc *scratch, early int, known bool) (int64, int) {
+	rh := &ctx.Request.Header
+	size, status, tokErr := h.checkPut(rh, ctx.URI(), sc, !known)
+	if tokErr != nil {
+		h.tokenRefused(ctx, sc, tokErr)
+	}
+	switch {
+	case status != 0:
+	case known:
+		status = early
+	default:
+		status = h.checkStore(rh, sc)
+	}
+	return size, status
 }
 
 // hasContentLength reports whether raw request headers carry a
@@ -118,7 +162,8 @@ func pickToken(args *fasthttp.Args) (token.Version, []byte) {
 }
 
 func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
-	size, status := h.checkPut(ctx, sc)
+	early, known := h.takeEarly(ctx)
+	size, status := h.decidePut(ctx, sc, early, known)
 	if status != 0 {
 		h.refuse(ctx, status)
 		return
@@ -128,15 +173,6 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	// cancelled (at the end of a graceful shutdown). Not ctx: fasthttp
 	// cancels it the moment shutdown starts.
 	sctx := h.uploadCtx
-	exists, err := h.store.Exists(sctx, name)
-	if err != nil {
-		h.refuse(ctx, h.storeStatus("exists", name, err))
-		return
-	}
-	if exists {
-		h.refuse(ctx, fasthttp.StatusConflict)
-		return
-	}
 	if h.admit != nil && len(sc.uploader) > 0 {
 		if !h.admit.Reserve(sc.uploader, size) {
 			h.refuse(ctx, fasthttp.StatusRequestEntityTooLarge)
@@ -157,7 +193,7 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 		u.client.cutoff = time.Now().Add(h.bodyWait + time.Duration(secs)*time.Second)
 	}
 	body := u.exact.Hold(&u.client, size)
-	err = h.store.Put(sctx, name, backend.PutInfo{Size: size, ContentType: ct}, body)
+	err := h.store.Put(sctx, name, backend.PutInfo{Size: size, ContentType: ct}, body)
 	if h.admit != nil && len(sc.uploader) > 0 {
 		h.admit.Done(sc.uploader, size, err == nil)
 	}
@@ -173,11 +209,6 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 }
 
-// maxDrain is what fasthttp reads and discards of an unread request body
-// to keep the connection (its maxUnreadStreamBodySize); past it, the
-// connection must go.
-const maxDrain = 256 << 10
-
 // Lingering close of a refused upload's connection, as nginx's
 // lingering_close: read and drop what the client is still sending, for at
 // most lingerTime and while it pauses no longer than lingerPause.
@@ -186,20 +217,34 @@ const (
 	lingerPause = 5 * time.Second
 )
 
-// refuse answers a PUT with status without reading its body. A small
-// body fasthttp drains afterwards, keeping the connection. A large one is
-// not read into anything: the connection is hijacked, the answer (with
-// Connection: close) written on it, and what the client still sends is
-// dropped until it stops, as nginx's lingering_close does. Closing at once
-// would make the kernel answer the unread bytes with a reset, which
-// destroys our answer in the client's buffers before it reads it: the
-// client would report "connection reset", not 413.
+// lingerKey is the RequestCtx user value holding a refusal's lingering
+// state: fasthttp resets user values, closing those that are io.Closer,
+// once the hijack handler has returned, and Close puts it back in the
+// pool.
+const lingerKey = "upedge.linger"
+
+// refuse answers a request with status without reading its body. A
+// request without a body keeps its connection. One with a body, even a
+// small one, does not: the body is not read (that is the point: decided
+// on the headers, the answer goes out at once), so the connection cannot
+// carry another request, and a client that stopped sending part-way would
+// otherwise stall the next request on it until the read timeout.
+//
+// The connection is hijacked, the answer written on it with Connection:
+// close, its sending side shut (the client reads the answer, then the
+// end of the connection, at once), and what the client still sends is
+// read and dropped until it stops, as nginx's lingering_close does.
+// Closing at once would make the kernel answer the unread bytes with a
+// reset, which destroys our answer in the client's buffers before it
+// reads it: the client would report "connection reset", not 413.
 func (h *Handler) refuse(ctx *fasthttp.RequestCtx, status int) {
 	h.fail(ctx, status)
-	if cl := ctx.Request.Header.ContentLength(); cl >= 0 && cl <= maxDrain {
+	if ctx.Request.Header.ContentLength() == 0 {
 		return
 	}
 	l := h.lingers.Get().(*lingering)
+	l.conn = ctx.Conn()
+	ctx.SetUserValue(lingerKey, l)
 	ctx.Response.Header.SetConnectionClose()
 	ctx.Response.Header.SetContentLength(len(ctx.Response.Body()))
 	l.answer = ctx.Response.Header.AppendBytes(l.answer[:0])
@@ -211,8 +256,9 @@ func (h *Handler) refuse(ctx *fasthttp.RequestCtx, status int) {
 // lingering is the state of one lingering close, pooled.
 type lingering struct {
 	h      *Handler
-	answer []byte // the serialised response
-	buf    []byte // what the client still sends is read into it and dropped
+	conn   net.Conn // the connection itself, for CloseWrite; nil in tests
+	answer []byte   // the serialised response
+	buf    []byte   // what the client still sends is read into it and dropped
 	run    fasthttp.HijackHandler
 }
 
@@ -223,12 +269,29 @@ func (h *Handler) newLingering() any {
 	return l
 }
 
+// Close returns l to the pool; fasthttp calls it when it resets the
+// request's user values, after closeConn has returned.
+func (l *lingering) Close() error {
+	l.conn = nil
+	l.h.lingers.Put(l)
+	return nil
+}
+
+// closeWriter is a connection whose sending side can be shut alone:
+// *net.TCPConn, *net.UnixConn, *tls.Conn (close_notify).
+type closeWriter interface{ CloseWrite() error }
+
+// closeConn writes the answer on c (fasthttp's wrapper of l.conn, which
+// reads what fasthttp buffered first), shuts the sending side, and drops
+// what arrives until the client stops.
 func (l *lingering) closeConn(c net.Conn) {
-	defer l.h.lingers.Put(l)
 	defer c.Close()
 	_ = c.SetWriteDeadline(time.Now().Add(lingerPause))
 	if _, err := c.Write(l.answer); err != nil {
 		return
+	}
+	if cw, ok := l.conn.(closeWriter); ok {
+		_ = cw.CloseWrite()
 	}
 	end := time.Now().Add(lingerTime)
 	for {

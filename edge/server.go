@@ -46,17 +46,19 @@ func NewServer(h *Handler, opts ServerOptions) *fasthttp.Server {
 		opts.Logger = slog.Default()
 	}
 	return &fasthttp.Server{
-		Logger:        fasthttpLogger{opts.Logger},
-		Handler:       h.ServeHTTP,
-		ExpectHandler: h.ExpectContinue,
-		Name:          "upedge",
+		Logger:         fasthttpLogger{opts.Logger},
+		Handler:        h.ServeHTTP,
+		HeaderReceived: h.HeaderReceived,
+		ExpectHandler:  h.ExpectContinue,
+		Name:           "upedge",
 		// Bodies go to the handler as a stream, so that the token is
 		// checked before any of a body is read and accepted bodies are
 		// never held in memory.
 		StreamRequestBody: true,
 		// With StreamRequestBody fasthttp reads min(MaxRequestBodySize,
 		// 8 KiB) of a body before the handler runs; 1 keeps that to a
-		// single byte. The real limit is the edge's own, checked on
+		// single byte, and HeaderReceived keeps it from refused requests
+		// (edge/early.go). The real limit is the edge's own, checked on
 		// Content-Length.
 		MaxRequestBodySize: 1,
 		// Multipart pre-parsing would read, and spool to temporary files,
