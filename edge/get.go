@@ -159,8 +159,8 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		}
 	}
 	// fasthttp sends an *os.File body with sendfile, bounded to length,
-	// and closes it once sent.
-	ctx.Response.SetBodyStream(obj.File, int(length))
+	// and closes it once sent; sent counts what went out.
+	ctx.Response.SetBodyStream(h.sent(obj.File, obj.File), int(length))
 	handedOver = true
 }
 
@@ -243,7 +243,7 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 		}
 		return
 	}
-	ctx.Response.SetBodyStream(obj.Body, int(obj.ContentLength))
+	ctx.Response.SetBodyStream(h.sent(obj.Body, obj.Body), int(obj.ContentLength))
 	handedOver = true
 }
 

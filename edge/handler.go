@@ -131,6 +131,7 @@ type Handler struct {
 	log      *slog.Logger
 	scratch  sync.Pool // of *scratch
 	lingers  sync.Pool // of *lingering
+	sents    sync.Pool // of *sentBody
 
 	admit     Admitter
 	enc       Encoder
@@ -198,6 +199,7 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	}
 	h.keys.Store(newKeys(opts, h.v3Window, h.now))
 	h.lingers.New = h.newLingering
+	h.sents.New = func() any { return &sentBody{h: h} }
 	h.scratch.New = func() any {
 		sc := &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)}
 		sc.visitDL = sc.dl.visit

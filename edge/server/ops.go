@@ -90,6 +90,7 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 		AccessLog:    alog,
 		TokenRefusal: edge.TokenRefusal,
 		TokenReasons: token.Reasons(),
+		WatchBody:    func(ctx *fasthttp.RequestCtx, w metrics.BodyWatcher) bool { return edge.WatchBody(ctx, w) },
 	})
 	set := o.metrics.Set()
 	if o.access != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,10 +22,17 @@ import (
 	"github.com/upedge/upedge/backend/httpsem"
 )
 
-// AccessLog receives every finished request (accesslog.Logger); refusal
-// is why its upload token was refused, or "".
+// AccessLog receives every finished request (accesslog.Logger): dur is
+// the handler's time, out the body bytes written to the client, refusal
+// why its upload token was refused, or "".
 type AccessLog interface {
-	Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, refusal string)
+	Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, out int64, refusal string)
+}
+
+// BodyWatcher is told how many body bytes of an answer were written, once
+// its streamed body has ended.
+type BodyWatcher interface {
+	BodySent(n int64)
 }
 
 // Options configure Metrics. The zero value counts requests and nothing
@@ -41,6 +49,12 @@ type Options struct {
 	// up front.
 	TokenRefusal func(ctx *fasthttp.RequestCtx) string
 	TokenReasons []string
+	// WatchBody, when set, is asked after the handler whether the answer
+	// has a streamed body; if so (true), it calls w.BodySent with the
+	// bytes written once the stream ends, and the request is counted and
+	// logged then, with what was sent (edge.WatchBody). Answers without a
+	// stream count the length of their body, 0 for HEAD and 304.
+	WatchBody func(ctx *fasthttp.RequestCtx, w BodyWatcher) bool
 }
 
 const (
@@ -80,11 +94,35 @@ type Metrics struct {
 	uploads     *vm.Counter
 	uploadBytes *vm.Counter
 	sentBytes   *vm.Counter
+
+	watch   func(ctx *fasthttp.RequestCtx, w BodyWatcher) bool
+	pending sync.Pool // of *pending
+}
+
+// pending is a request whose counting waits for the end of its streamed
+// body.
+type pending struct {
+	m     *Metrics
+	ctx   *fasthttp.RequestCtx
+	mi    int
+	start time.Time
+	dur   time.Duration
+}
+
+// BodySent finishes the request's counting. fasthttp ends the stream
+// while it writes the answer, before it resets the request, so ctx still
+// holds it.
+func (p *pending) BodySent(n int64) {
+	p.m.done(p.ctx, p.mi, p.start, p.dur, n)
+	p.ctx = nil
+	p.m.pending.Put(p)
 }
 
 // New registers the edge's metrics.
 func New(opts Options) *Metrics {
-	m := &Metrics{set: vm.NewSet(), log: opts.AccessLog, refusal: opts.TokenRefusal, tokenRejections: map[string]*vm.Counter{}}
+	m := &Metrics{set: vm.NewSet(), log: opts.AccessLog, refusal: opts.TokenRefusal, tokenRejections: map[string]*vm.Counter{},
+		watch: opts.WatchBody}
+	m.pending.New = func() any { return &pending{m: m} }
 	for _, r := range opts.TokenReasons {
 		m.tokenRejections[r] = m.set.NewCounter(fmt.Sprintf(`upedge_token_rejections_total{reason=%q}`, r))
 	}
@@ -168,7 +206,7 @@ func methodIndex(ctx *fasthttp.RequestCtx) int {
 }
 
 // Wrap returns next counting every request (and logging it, with an
-// access log).
+// access log), once its answer's body is written when it is streamed.
 func (m *Metrics) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		start := time.Now()
@@ -176,7 +214,17 @@ func (m *Metrics) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 		m.inFlight[mi].Add(1)
 		next(ctx)
 		m.inFlight[mi].Add(-1)
-		m.done(ctx, mi, start)
+		dur := time.Since(start)
+		if m.watch != nil {
+			p := m.pending.Get().(*pending)
+			p.ctx, p.mi, p.start, p.dur = ctx, mi, start, dur
+			if m.watch(ctx, p) {
+				return
+			}
+			p.ctx = nil
+			m.pending.Put(p)
+		}
+		m.done(ctx, mi, start, dur, bodyLen(ctx))
 	}
 }
 
@@ -189,14 +237,22 @@ func (m *Metrics) WrapExpect(next func(*fasthttp.RequestCtx) int) func(*fasthttp
 		status := next(ctx)
 		if status != fasthttp.StatusContinue {
 			ctx.Response.SetStatusCode(status)
-			m.done(ctx, methodIndex(ctx), start)
+			m.done(ctx, methodIndex(ctx), start, time.Since(start), 0)
 		}
 		return status
 	}
 }
 
-func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
-	dur := time.Since(start)
+// bodyLen is what an answer without a streamed body writes of its body.
+func bodyLen(ctx *fasthttp.RequestCtx) int64 {
+	switch st := ctx.Response.StatusCode(); {
+	case ctx.IsHead(), st == fasthttp.StatusNotModified, st == fasthttp.StatusNoContent, st < 200:
+		return 0
+	}
+	return int64(len(ctx.Response.Body()))
+}
+
+func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time, dur time.Duration, out int64) {
 	status := ctx.Response.StatusCode()
 	if status < 100 || status >= 600 {
 		status = 500
@@ -211,9 +267,7 @@ func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
 		m.uploads.Inc()
 		m.uploadBytes.AddInt64(int64(ctx.Request.Header.ContentLength()))
 	case mi == mGet && (status == fasthttp.StatusOK || status == fasthttp.StatusPartialContent):
-		if n := ctx.Response.Header.ContentLength(); n > 0 {
-			m.sentBytes.AddInt64(int64(n))
-		}
+		m.sentBytes.AddInt64(out)
 	}
 	refusal := ""
 	if m.refusal != nil {
@@ -224,7 +278,7 @@ func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
 		}
 	}
 	if m.log != nil {
-		m.log.Log(ctx, start, dur, refusal)
+		m.log.Log(ctx, start, dur, out, refusal)
 	}
 }
 
