@@ -8,10 +8,11 @@
 // a crash leaves at most a named temporary that the next start removes, and
 // of concurrent uploads to one name exactly one wins.
 //
-// The Content-Type of an upload is kept in an extended attribute
-// (xattrContentType), set before the file is linked so that it is
-// never seen without it. On file systems without user xattrs the type is
-// derived from the file name when served.
+// The Content-Type, the uploader and the expiry of an upload are kept in
+// extended attributes, set before the file is linked so that it is never
+// seen without them (meta.go); uploads with an expiry are also noted in an
+// index that the expiry sweeper reads instead of the whole store
+// (expiry.go).
 package dirstore
 
 import (
@@ -70,6 +71,8 @@ type Store struct {
 	// rootFd is the store directory, opened once: lookups relative to it
 	// walk two path components instead of the whole absolute path.
 	rootFd int
+	xattrs bool // the file system keeps user xattrs (probed in New)
+	expiry expiryIndex
 }
 
 // New opens (creating if needed) the store below root and removes the
@@ -93,6 +96,8 @@ func New(root string, opts Options) (*Store, error) {
 	temps := atomicfile.NewTempDir(tmp, atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook})
 	s := &Store{root: abs, temps: temps, opts: opts, small: newSmallCache(opts.SmallCacheBytes), rootFd: rootFd}
 	s.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
+	s.xattrs = s.probeXattrs()
+	s.expiry = expiryIndex{dir: filepath.Join(abs, ReservedDir, expiryDirName), sync: atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook}}
 	return s, nil
 }
 
@@ -161,15 +166,22 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 			tf.Discard()
 		}
 	}()
-	if info.ContentType != "" {
-		// Best effort: without xattr support the type comes from the name.
-		setContentType(tf.Fd(), info.ContentType)
+	if err := keepMeta(tf.Fd(), name, &info); err != nil {
+		return err
 	}
 	if err := s.copyBody(tf, body, info.Size); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("upload of %q abandoned: %w", name, err)
+	}
+	if !info.Expires.IsZero() {
+		// Noted before the link: an entry whose upload then fails is
+		// skipped by the sweeper, a linked file without one would be
+		// swept by nothing.
+		if err := s.expiry.note(name, expiresUnix(info.Expires)); err != nil {
+			return err
+		}
 	}
 	if err := tf.Link(fn); err != nil {
 		if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTDIR) {
@@ -239,6 +251,7 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 				ModTime:     time.Unix(e.mtime.Unix()),
 				ETag:        e.etag,
 				ContentType: e.contentType,
+				Expires:     unixTime(e.expires),
 				Data:        e.data,
 			}, nil
 		}
@@ -265,11 +278,13 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 	}
 	mtim, ctim := statTimes(&st)
 	mtime := time.Unix(mtim.Unix())
+	expires := readExpires(fd)
 	obj := &backend.Object{
 		Size:        st.Size,
 		ModTime:     mtime,
 		ETag:        etag(st.Ino, st.Size, mtime),
 		ContentType: contentType(fd, name),
+		Expires:     unixTime(expires),
 	}
 	if st.Size <= smallFile {
 		obj.Data = make([]byte, st.Size)
@@ -287,7 +302,7 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 		}
 		s.small.store(name, &cachedFile{
 			ino: st.Ino, size: st.Size, mtime: mtim, ctime: ctim,
-			data: obj.Data, etag: obj.ETag, contentType: obj.ContentType,
+			data: obj.Data, etag: obj.ETag, contentType: obj.ContentType, expires: expires,
 		})
 		return obj, nil
 	}
