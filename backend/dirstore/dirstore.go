@@ -59,6 +59,10 @@ type Options struct {
 	// SmallCacheBytes is the memory that small files (up to 64 KiB) may
 	// take in the download cache; zero turns the cache off.
 	SmallCacheBytes int64
+	// KeepTemps leaves the named temporaries in the reserved directory
+	// alone at New: for a tool that runs beside an edge on the same store
+	// (`upedge purge`), where they are the edge's uploads in flight.
+	KeepTemps bool
 }
 
 // Store is a backend.Store on a local directory.
@@ -76,7 +80,8 @@ type Store struct {
 }
 
 // New opens (creating if needed) the store below root and removes the
-// named temporaries that an earlier process left behind.
+// named temporaries that an earlier process left behind (unless
+// opts.KeepTemps).
 func New(root string, opts Options) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -86,8 +91,10 @@ func New(root string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(tmp, atomicfile.DirPerm); err != nil {
 		return nil, fmt.Errorf("cannot create store directory %q: %w", tmp, err)
 	}
-	if err := atomicfile.RemoveTemps(tmp); err != nil {
-		return nil, err
+	if !opts.KeepTemps {
+		if err := atomicfile.RemoveTemps(tmp); err != nil {
+			return nil, err
+		}
 	}
 	rootFd, err := openRoot(abs)
 	if err != nil {

@@ -73,7 +73,7 @@ func New(cfg *config.Config, env Env) (_ *Server, err error) {
 			s.Close()
 		}
 	}()
-	if s.store, s.local, s.where, err = openStore(cfg, env.Getenv); err != nil {
+	if s.store, s.local, s.where, err = OpenStore(cfg, env.Getenv); err != nil {
 		return nil, err
 	}
 	if s.local != nil && !s.local.Xattrs() {
