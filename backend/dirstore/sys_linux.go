@@ -1,6 +1,10 @@
 package dirstore
 
-import "golang.org/x/sys/unix"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // openRoot opens the store directory for lookups relative to it; O_PATH,
 // since it is never read itself.
@@ -15,13 +19,28 @@ func setXattr(fd int, name string, v []byte) error {
 }
 
 // getXattr reads attribute name of fd into buf and returns its length, 0
-// if there is none (or it does not fit).
+// if there is none (or it does not fit). It is on the download path:
+// unix.Fgetxattr would allocate a C string of name on every call, so the
+// names are kept NUL-terminated once (xattrNames) and the call is made
+// directly.
 func getXattr(fd int, name string, buf []byte) int {
-	n, err := unix.Fgetxattr(fd, name, buf)
-	if err != nil {
+	cname := xattrNames[name]
+	if cname == nil || len(buf) == 0 {
 		return 0
 	}
-	return n
+	n, _, errno := unix.Syscall6(unix.SYS_FGETXATTR, uintptr(fd), uintptr(unsafe.Pointer(&cname[0])),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+	if errno != 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// xattrNames are the attribute names getXattr reads, NUL-terminated.
+var xattrNames = map[string][]byte{
+	xattrContentType: []byte(xattrContentType + "\x00"),
+	xattrUploader:    []byte(xattrUploader + "\x00"),
+	xattrExpires:     []byte(xattrExpires + "\x00"),
 }
 
 // getXattrAt is getXattr for a path, not following a symbolic link: for
