@@ -180,7 +180,7 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("upload of %q abandoned: %w", name, err)
+		return putFailed("upload of %q abandoned: %w", name, err)
 	}
 	if !info.Expires.IsZero() {
 		// Noted before the link: an entry whose upload then fails is
@@ -195,13 +195,22 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 			// The name, or a file where a directory of it should be.
 			return backend.ErrExists
 		}
-		return fmt.Errorf("cannot store upload of %q: %w", name, mapNoSpace(err))
+		return putFailed("cannot store upload of %q: %w", name, mapNoSpace(err))
 	}
 	linked = true
 	if err := tf.Close(); err != nil {
-		return fmt.Errorf("cannot close upload of %q: %w", name, mapNoSpace(err))
+		return putFailed("cannot close upload of %q: %w", name, mapNoSpace(err))
 	}
 	return nil
+}
+
+// putFailed builds Put's errors out of line: fmt's arguments would enlarge
+// Put's stack frame, which every upload goroutine carries while it waits
+// for its client (see backend.ExactReader's failures).
+//
+//go:noinline
+func putFailed(format, name string, err error) error {
+	return fmt.Errorf(format, name, err)
 }
 
 // copyBody copies exactly size bytes of body to tf (backend.ExactBody
