@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -49,11 +50,39 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 		h.storeFailed(ctx, "get", string(sc.path), err)
 		return
 	}
+	if h.expired(obj) {
+		// Whatever the store is and whether or not its sweeper has
+		// removed the bytes yet: an expired upload is gone.
+		obj.Close()
+		h.fail(ctx, fasthttp.StatusGone)
+		return
+	}
 	if !obj.Local() {
 		h.passOn(ctx, sc, obj)
 		return
 	}
 	h.serveFile(ctx, sc, obj)
+}
+
+// expired reports whether obj has an expiry (PutInfo.Expires, a JWT's
+// expires claim: the time after which the file must not be served) and
+// it has passed.
+func (h *Handler) expired(obj *backend.Object) bool {
+	return !obj.Expires.IsZero() && h.now().After(obj.Expires)
+}
+
+// cacheControl sets Cache-Control for obj: uploads never change, so caches
+// may keep them for a year, but not one with an expiry past that expiry
+// (a cache must not go on serving what the edge refuses with 410).
+func (h *Handler) cacheControl(rh *fasthttp.ResponseHeader, sc *scratch, obj *backend.Object) {
+	if obj.Expires.IsZero() {
+		rh.SetCanonical(hdrCacheControl, valCacheImmutable)
+		return
+	}
+	left := int64(obj.Expires.Sub(h.now()) / time.Second)
+	sc.buf = append(sc.buf[:0], valCacheExpiring...)
+	sc.buf = strconv.AppendInt(sc.buf, min(max(left, 0), maxAge), 10)
+	rh.SetCanonical(hdrCacheControl, sc.buf)
 }
 
 // validators sets ETag and Last-Modified (mod, zero: none). On a 304
@@ -76,9 +105,9 @@ func (h *Handler) validators(ctx *fasthttp.RequestCtx, sc *scratch, etag string,
 // notModified answers 304 with what section 15.4.5 requires of it (ETag,
 // Cache-Control; Vary is set already) and nothing that describes a body:
 // no Content-Type, Content-Encoding, Content-Length, Content-Disposition.
-func (h *Handler) notModified(ctx *fasthttp.RequestCtx, sc *scratch, etag string, mod time.Time) {
-	ctx.Response.Header.SetCanonical(hdrCacheControl, valCacheImmutable)
-	h.validators(ctx, sc, etag, mod, true)
+func (h *Handler) notModified(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object, mod time.Time) {
+	h.cacheControl(&ctx.Response.Header, sc, obj)
+	h.validators(ctx, sc, obj.ETag, mod, true)
 	ctx.SetStatusCode(fasthttp.StatusNotModified)
 }
 
@@ -109,7 +138,7 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		h.fail(ctx, fasthttp.StatusPreconditionFailed)
 		return
 	case httpsem.NotModified:
-		h.notModified(ctx, sc, obj.ETag, mod)
+		h.notModified(ctx, sc, obj, mod)
 		return
 	}
 	rh := &ctx.Response.Header
@@ -134,7 +163,7 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 	// included, also when answering If-Range, where section 15.3.7 says
 	// it SHOULD NOT: the safety headers and the type must reach a client
 	// that does not merge them with a stored answer.
-	rh.SetCanonical(hdrCacheControl, valCacheImmutable)
+	h.cacheControl(rh, sc, obj)
 	h.validators(ctx, sc, obj.ETag, mod, false)
 	if enc != "" {
 		rh.SetCanonical(hdrContentEncoding, stringBytes(enc))
@@ -203,7 +232,7 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 	}
 	switch status {
 	case fasthttp.StatusNotModified:
-		rh.SetCanonical(hdrCacheControl, valCacheImmutable)
+		h.cacheControl(rh, sc, obj)
 		if obj.ETag != "" {
 			rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
 		} else {
@@ -222,7 +251,7 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 		return
 	}
 	ctx.SetStatusCode(status)
-	rh.SetCanonical(hdrCacheControl, valCacheImmutable)
+	h.cacheControl(rh, sc, obj)
 	if obj.ETag != "" {
 		rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
 	}

@@ -67,7 +67,8 @@ type Options struct {
 	// Logger receives internal errors (never shown to clients); default
 	// slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for v3 timestamps; default time.Now.
+	// Now is the clock for v3 timestamps and file expiries; default
+	// time.Now.
 	Now func() time.Time
 
 	// --- operations hooks (issue 6) ---
@@ -179,6 +180,9 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 			return nil, fmt.Errorf("cannot start the edge: Strict-Transport-Security %q: %w", opts.HSTS, err)
 		}
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	h := &Handler{
 		store:    store,
 		prefix:   urlpath.NormalizePrefix(opts.Prefix),
@@ -241,7 +245,7 @@ func (h *Handler) Prefix() string { return h.prefix }
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
-	sc.now = time.Now()
+	sc.now = h.now()
 	h.answer.apply(ctx)
 	m := ctx.Method()
 	switch string(m) {

@@ -3,6 +3,7 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -68,6 +69,10 @@ func (a *answerHeaders) applyPreflight(h *fasthttp.ResponseHeader) {
 	h.SetCanonical(hdrACMA, corsMaxAge)
 }
 
+// maxAge is how long caches may keep an upload, in seconds: a year, since
+// uploads never change (RFC 9111 §5.2.2.1 advises no more).
+const maxAge = 365 * 24 * 3600
+
 var (
 	hdrNosniff = []byte("X-Content-Type-Options")
 	valNosniff = []byte("nosniff")
@@ -76,11 +81,14 @@ var (
 	// from being framed by another page (clickjacking), as XEP-0363's
 	// security considerations show; X-Frame-Options is for browsers that
 	// predate CSP level 2.
-	valCSP            = []byte("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox")
-	hdrFrameOptions   = []byte("X-Frame-Options")
-	valDeny           = []byte("DENY")
-	hdrCacheControl   = []byte("Cache-Control")
-	valCacheImmutable = []byte("public, max-age=31536000, immutable")
+	valCSP          = []byte("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox")
+	hdrFrameOptions = []byte("X-Frame-Options")
+	valDeny         = []byte("DENY")
+	hdrCacheControl = []byte("Cache-Control")
+	// valCacheExpiring starts the Cache-Control of an upload with an
+	// expiry; the seconds left until it follow.
+	valCacheExpiring  = []byte("public, max-age=")
+	valCacheImmutable = []byte(string(valCacheExpiring) + strconv.Itoa(maxAge) + ", immutable")
 	hdrAcceptRanges   = []byte("Accept-Ranges")
 	valBytes          = []byte("bytes")
 	hdrDisposition    = []byte("Content-Disposition")
