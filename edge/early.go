@@ -33,9 +33,16 @@ var hdrExpect = []byte(fasthttp.HeaderExpect)
 // HeaderReceived is the fasthttp HeaderReceived hook (NewServer sets it):
 // it decides a PUT on its headers, path, length, size, token, quota,
 // store and preconditions, before any of its body is read, and holds the
-// body of a refused PUT, or of a request with a method the edge does not
-// serve (405), back from fasthttp. It changes no RequestConfig.
+// body of a refused PUT, of a request with a method the edge does not
+// serve (405) or of one with a head line too long (414, 431) back from
+// fasthttp. It changes no RequestConfig.
 func (h *Handler) HeaderReceived(rh *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if status := h.headStatus(rh); status != 0 {
+		// Refused whatever the method (ServeHTTP).
+		held := max(rh.ContentLength(), 0)
+		h.setEarly(rh, status, held)
+		return fasthttp.RequestConfig{}
+	}
 	switch {
 	case rh.IsPut():
 		h.decideEarly(rh)

@@ -9,10 +9,12 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +38,9 @@ const (
 	DefaultReadTimeout = 60 * time.Second
 	// DefaultIdleTimeout closes keep-alive connections idle this long.
 	DefaultIdleTimeout = 120 * time.Second
+	// DefaultMaxHeaderLine is nginx's default for one line of a request
+	// head (a buffer of large_client_header_buffers).
+	DefaultMaxHeaderLine = 8 << 10
 	// DefaultCORSOrigin lets the web clients of any chat domain upload
 	// (Converse.js, Movim, JSXC); the slots' tokens are what protect
 	// uploads, not the origin.
@@ -56,6 +61,12 @@ type Options struct {
 	// BodyReadTimeout cuts an upload whose client sends nothing for this
 	// long. Default DefaultReadTimeout.
 	BodyReadTimeout time.Duration
+	// MaxHeaderLine bounds each line of a request head, in bytes: a
+	// longer request line is answered 414, a longer header field line
+	// 431, as nginx's large_client_header_buffers does. Default
+	// DefaultMaxHeaderLine. (The server bounds the whole head:
+	// ServerOptions.MaxHeaderBytes.)
+	MaxHeaderLine int
 	// CORSOrigin is sent as Access-Control-Allow-Origin; default
 	// DefaultCORSOrigin.
 	CORSOrigin string
@@ -130,9 +141,14 @@ type Handler struct {
 	bodyWait time.Duration
 	answer   answerHeaders
 	log      *slog.Logger
+	maxLine  int
 	scratch  sync.Pool // of *scratch
 	lingers  sync.Pool // of *lingering
 	sents    sync.Pool // of *sentBody
+
+	// lingeringConns counts the connections of refusals being closed
+	// (put.go, lingering), which fasthttp no longer counts.
+	lingeringConns atomic.Int64
 
 	admit     Admitter
 	enc       Encoder
@@ -169,6 +185,9 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	if opts.BodyReadTimeout <= 0 {
 		opts.BodyReadTimeout = DefaultReadTimeout
 	}
+	if opts.MaxHeaderLine <= 0 {
+		opts.MaxHeaderLine = DefaultMaxHeaderLine
+	}
 	if opts.CORSOrigin == "" {
 		opts.CORSOrigin = DefaultCORSOrigin
 	}
@@ -188,6 +207,7 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 		prefix:   urlpath.NormalizePrefix(opts.Prefix),
 		maxSize:  opts.MaxFileSize,
 		bodyWait: opts.BodyReadTimeout,
+		maxLine:  opts.MaxHeaderLine,
 		answer:   newAnswerHeaders(opts.CORSOrigin, opts.HSTS),
 		log:      opts.Logger,
 		v3Window: opts.V3Window,
@@ -247,6 +267,11 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	defer h.putScratch(sc)
 	sc.now = h.now()
 	h.answer.apply(ctx)
+	if status := h.headStatus(&ctx.Request.Header); status != 0 {
+		h.takeEarly(ctx)
+		h.refuse(ctx, status)
+		return
+	}
 	m := ctx.Method()
 	switch string(m) {
 	case fasthttp.MethodPut:
@@ -287,6 +312,84 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 		return status
 	}
 	return fasthttp.StatusContinue
+}
+
+// ServeError is the fasthttp ErrorHandler: it answers a request fasthttp
+// could not read, with the same headers (CORS, HSTS) as every other
+// answer: 431 for a head larger than ServerOptions.MaxHeaderBytes, 408
+// when the head did not arrive within the read timeout, 400 for anything
+// malformed. fasthttp adds Connection: close and closes the connection.
+func (h *Handler) ServeError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var nerr net.Error
+	status := fasthttp.StatusBadRequest
+	switch {
+	case errors.As(err, &small):
+		status = fasthttp.StatusRequestHeaderFieldsTooLarge
+	case errors.As(err, &nerr) && nerr.Timeout():
+		status = fasthttp.StatusRequestTimeout
+	}
+	if rh := &ctx.Request.Header; len(rh.RawHeaders()) == 0 && string(rh.RequestURI()) == "/" {
+		// Nothing of the request could be read, or too little to be
+		// sure of its method.
+		unknownRequest(ctx)
+	}
+	h.answer.apply(ctx)
+	h.fail(ctx, status)
+}
+
+// unknownRequest marks ctx's request as one whose request line was not
+// read: its method is "-" (as nginx logs it), not fasthttp's default GET.
+func unknownRequest(ctx *fasthttp.RequestCtx) {
+	ctx.Request.Header.SetMethodBytes(methodUnknown)
+}
+
+var (
+	methodUnknown = []byte("-")
+	crByte        = []byte{'\r'}
+)
+
+// Overloaded answers a request on a connection over the server's cap
+// (Server.Overloaded): 503 with Retry-After, and the headers of every
+// answer.
+func (h *Handler) Overloaded(ctx *fasthttp.RequestCtx) {
+	h.answer.apply(ctx)
+	ctx.Response.Header.SetCanonical(hdrRetryAfter, valRetryAfter)
+	h.fail(ctx, fasthttp.StatusServiceUnavailable)
+}
+
+var (
+	hdrRetryAfter = []byte("Retry-After")
+	// valRetryAfter: connections come and go in seconds.
+	valRetryAfter = []byte("2")
+)
+
+// headStatus bounds each line of a request head by h.maxLine: a longer
+// request line is 414 (RFC 9110 section 15.5.15), a longer header field
+// line 431 (RFC 6585 section 5); nginx answers both (with 414 and 400) at
+// 8 KiB. The whole head is bounded by fasthttp's read buffer
+// (ServeError).
+func (h *Handler) headStatus(rh *fasthttp.RequestHeader) int {
+	if len(rh.Method())+len(rh.RequestURI())+len(rh.Protocol())+2 > h.maxLine {
+		return fasthttp.StatusRequestURITooLong
+	}
+	raw := rh.RawHeaders()
+	if len(raw) <= h.maxLine {
+		return 0
+	}
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, crByte)
+		if len(line) > h.maxLine {
+			return fasthttp.StatusRequestHeaderFieldsTooLarge
+		}
+	}
+	return 0
 }
 
 // putScratch returns sc to the pool, dropping its alias of the request.

@@ -285,6 +285,8 @@ type closeWriter interface{ CloseWrite() error }
 // reads what fasthttp buffered first), shuts the sending side, and drops
 // what arrives until the client stops.
 func (l *lingering) closeConn(c net.Conn) {
+	l.h.lingeringConns.Add(1)
+	defer l.h.lingeringConns.Add(-1)
 	defer c.Close()
 	_ = c.SetWriteDeadline(time.Now().Add(lingerPause))
 	if _, err := c.Write(l.answer); err != nil {

@@ -40,6 +40,7 @@ func (c *Config) EdgeOptions(log *slog.Logger) edge.Options {
 		BodyReadTimeout: c.ReadTimeout,
 		CORSOrigin:      c.CORSOrigin,
 		HSTS:            c.HSTS,
+		MaxHeaderLine:   int(c.MaxHeaderLine),
 		MinUploadRate:   int64(c.MinUploadRate),
 		Logger:          log,
 	}
@@ -48,11 +49,12 @@ func (c *Config) EdgeOptions(log *slog.Logger) edge.Options {
 // ServerOptions returns the HTTP server's connection settings.
 func (c *Config) ServerOptions(log *slog.Logger) edge.ServerOptions {
 	return edge.ServerOptions{
-		ReadTimeout:  c.ReadTimeout,
-		WriteTimeout: c.WriteTimeout,
-		IdleTimeout:  c.IdleTimeout,
-		MaxConns:     c.MaxConns,
-		Logger:       log,
+		ReadTimeout:    c.ReadTimeout,
+		WriteTimeout:   c.WriteTimeout,
+		IdleTimeout:    c.IdleTimeout,
+		MaxConns:       c.MaxConns,
+		MaxHeaderBytes: int(c.MaxHeaderBytes),
+		Logger:         log,
 	}
 }
 

@@ -70,13 +70,13 @@ var methodNames = [nMethods]string{"PUT", "GET", "HEAD", "OPTIONS", "other"}
 
 // statuses are the codes counted by their own label; others count as
 // their class ("2xx", "4xx", ...).
-var statuses = []int{200, 201, 204, 206, 304, 400, 403, 404, 405, 409, 410, 411, 412, 413, 416, 500, 502, 504, 507}
+var statuses = []int{200, 201, 204, 206, 304, 400, 403, 404, 405, 408, 409, 410, 411, 412, 413, 414, 416, 431, 500, 502, 503, 504, 507}
 
 // reasons names why an upload or download was refused, by status.
 var reasons = map[int]string{
 	400: "bad_request", 403: "token", 404: "not_found", 405: "method", 409: "exists", 410: "expired",
-	411: "no_length", 412: "precondition", 413: "too_large", 416: "range",
-	500: "internal", 502: "upstream", 504: "upstream_timeout", 507: "no_space",
+	408: "timeout", 411: "no_length", 412: "precondition", 413: "too_large", 414: "uri_too_long", 416: "range",
+	431: "header_too_large", 500: "internal", 502: "upstream", 503: "overloaded", 504: "upstream_timeout", 507: "no_space",
 }
 
 // Metrics is safe for concurrent use.
@@ -240,6 +240,17 @@ func (m *Metrics) WrapExpect(next func(*fasthttp.RequestCtx) int) func(*fasthttp
 			m.done(ctx, methodIndex(ctx), start, time.Since(start), 0)
 		}
 		return status
+	}
+}
+
+// WrapError returns the fasthttp ErrorHandler next, counting (and
+// logging) the answers it makes to requests fasthttp could not read: a
+// head too large (431), too slow (408), malformed (400).
+func (m *Metrics) WrapError(next func(*fasthttp.RequestCtx, error)) func(*fasthttp.RequestCtx, error) {
+	return func(ctx *fasthttp.RequestCtx, err error) {
+		start := time.Now()
+		next(ctx, err)
+		m.done(ctx, methodIndex(ctx), start, time.Since(start), bodyLen(ctx))
 	}
 }
 
