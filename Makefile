@@ -56,7 +56,9 @@ FUZZ_TARGETS := \
 	./edge/token:FuzzVerify \
 	./edge/urlpath:FuzzRelative \
 	./backend/httpsem:FuzzParseRange \
-	./edge/ops/compress:FuzzPick
+	./edge/ops/compress:FuzzPick \
+	./edge:FuzzHeaderReceived \
+	./edge:FuzzValidHSTS
 
 fuzz-ci:
 	@set -e; for t in $(FUZZ_TARGETS); do \

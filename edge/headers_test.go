@@ -1,6 +1,9 @@
 package edge
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestValidHSTS(t *testing.T) {
 	for _, v := range []string{
@@ -34,4 +37,23 @@ func TestValidHSTS(t *testing.T) {
 			t.Errorf("ValidHSTS(%q) = nil; want an error", v)
 		}
 	}
+}
+
+// FuzzValidHSTS: any value is judged without a panic, and one judged
+// valid has exactly one max-age and no byte that could end a header line.
+func FuzzValidHSTS(f *testing.F) {
+	for _, s := range []string{DefaultHSTS, "max-age=1; includeSubDomains; preload", `max-age="5"`, "max-age=1;max-age=2", "x; max-age=0;;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if ValidHSTS(v) != nil {
+			return
+		}
+		if n := strings.Count(strings.ToLower(v), "max-age"); n < 1 {
+			t.Fatalf("%q: valid without max-age", v)
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			t.Fatalf("%q: valid with a control byte", v)
+		}
+	})
 }
