@@ -39,6 +39,7 @@ func TestProtocol(t *testing.T) {
 			t.Run("downloads", func(t *testing.T) { testDownloads(t, b) })
 			t.Run("rfc9110 ranges", func(t *testing.T) { testRFC9110Ranges(t, b) })
 			t.Run("rfc9110 conditionals", func(t *testing.T) { testRFC9110Conditionals(t, b) })
+			t.Run("rfc9110 put", func(t *testing.T) { testRFC9110Put(t, b) })
 			t.Run("large round trip", func(t *testing.T) { testLargeRoundTrip(t, b) })
 			t.Run("expiry", func(t *testing.T) { testExpiry(t, b) })
 		})

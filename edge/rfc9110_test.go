@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/upedge/upedge/edge/token"
 )
 
 // This file table-tests RFC 9110 sections 13 (conditional requests) and
@@ -300,9 +302,62 @@ func check304(t *testing.T, resp *http.Response, body []byte, etag string) {
 	if resp.Header.Get("Cache-Control") == "" || resp.Header.Get("Date") == "" {
 		t.Errorf("304 without Cache-Control or Date: %v", resp.Header)
 	}
-	for _, h := range []string{"Content-Type", "Content-Encoding", "Content-Disposition", "Last-Modified", "Content-Range", "Content-Length"} {
+	for _, h := range []string{"Content-Type", "Content-Encoding", "Content-Disposition", "Last-Modified", "Content-Range", "Content-Length", "Accept-Ranges"} {
 		if v := resp.Header.Get(h); v != "" {
 			t.Errorf("304 carries %s: %q", h, v)
 		}
+	}
+}
+
+// testRFC9110Put: the preconditions of a PUT, which creates the first
+// representation of its name: If-Match is false without one (13.1.1), so
+// 412; If-None-Match: * is true (13.1.2), so the upload proceeds; a taken
+// name is 409 whatever the preconditions (13.2.1: they are evaluated only
+// where the answer would otherwise be a success).
+func testRFC9110Put(t *testing.T, b testBackend) {
+	e := startEdge(t, b)
+	body := []byte("precondition")
+	for _, tc := range []struct {
+		rule  string
+		lines []string
+		code  int
+	}{
+		{"13.1.1 If-Match on a new upload: false, 412", []string{`If-Match: "x"`}, 412},
+		{"13.1.1 If-Match: * without a current representation: false, 412", []string{"If-Match: *"}, 412},
+		{"13.1.2 If-None-Match: * without a current representation: true, 201", []string{"If-None-Match: *"}, 201},
+		{"13.1.2 If-None-Match with a tag: true, 201", []string{`If-None-Match: "x"`}, 201},
+		{"13.1.4 If-Unmodified-Since without a modification date: ignored, 201", []string{"If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT"}, 201},
+		{"13.1.3 If-Modified-Since on a PUT: ignored, 201", []string{"If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT"}, 201},
+	} {
+		t.Run(tc.rule, func(t *testing.T) {
+			put, get := e.sign(token.V1, e.slotName("pre.bin"), int64(len(body)), "")
+			hdr := map[string]string{}
+			for _, l := range tc.lines {
+				k, v, _ := strings.Cut(l, ": ")
+				hdr[k] = v
+			}
+			resp, _ := e.do(http.MethodPut, put, body, hdr)
+			if resp.StatusCode != tc.code {
+				t.Fatalf("got %d; want %d", resp.StatusCode, tc.code)
+			}
+			want := http.StatusNotFound
+			if tc.code == 201 {
+				want = http.StatusOK
+			}
+			if r, _ := e.do(http.MethodGet, get, nil, nil); r.StatusCode != want {
+				t.Fatalf("GET after: got %d; want %d", r.StatusCode, want)
+			}
+			if tc.code != 201 {
+				return
+			}
+			// 13.2.1: the name is taken now; 409 comes before the
+			// preconditions.
+			for _, l := range []string{"If-None-Match: *", `If-Match: "x"`} {
+				k, v, _ := strings.Cut(l, ": ")
+				if resp, _ := e.do(http.MethodPut, put, body, map[string]string{k: v}); resp.StatusCode != 409 {
+					t.Errorf("taken name with %s: got %d; want 409", l, resp.StatusCode)
+				}
+			}
+		})
 	}
 }
