@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -176,5 +177,55 @@ func TestRemoveTemps(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(td.dir); len(left) != 0 {
 		t.Errorf("temporaries left: %v", left)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	root := t.TempDir()
+	mk := func(name string) {
+		t.Helper()
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("a/b/c/one.txt")
+	mk("a/two.txt")
+	var rec recorder
+	opts := Options{Sync: true, SyncHook: rec.hook}
+	if err := Remove(root, "a/b/c/one.txt", &opts); err != nil {
+		t.Fatal(err)
+	}
+	// b/c and b went with the file; a holds two.txt and stays.
+	if _, err := os.Stat(filepath.Join(root, "a/b")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a/b after removing its only file: got %v; want it gone", err)
+	}
+	if want := []string{filepath.Join(root, "a")}; !slices.Equal(rec.paths, want) {
+		t.Errorf("synced %q; want %q", rec.paths, want)
+	}
+	rec.paths = nil
+	if err := Remove(root, "a/two.txt", &opts); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{root}; !slices.Equal(rec.paths, want) {
+		t.Errorf("synced %q; want %q (the root, which held a)", rec.paths, want)
+	}
+	if _, err := os.Stat(root); err != nil {
+		t.Errorf("root: %v; want it kept", err)
+	}
+	for _, missing := range []string{"a/two.txt", "nothing", "x/y"} {
+		if err := Remove(root, missing, &opts); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Remove(%q): got %v; want fs.ErrNotExist", missing, err)
+		}
+	}
+	mk("d/e.txt")
+	if err := Remove(root, "d", &opts); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Remove of a directory: got %v; want fs.ErrNotExist", err)
+	}
+	if err := Remove(root, "d/e.txt", &Options{}); err != nil {
+		t.Fatal(err)
 	}
 }

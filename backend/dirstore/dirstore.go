@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"os"
 	"path"
@@ -206,6 +207,24 @@ func (s *Store) copyBody(tf *atomicfile.Temp, body io.Reader, size int64) error 
 			return rerr
 		}
 	}
+}
+
+// Delete implements backend.Store: it removes the file, drops it from the
+// small-file cache, and removes the slot directories this leaves empty
+// (with Fsync, durably: see atomicfile.Remove). The reserved directory is
+// never touched. A download that has opened the file completes.
+func (s *Store) Delete(_ context.Context, name string) error {
+	if err := s.checkName(name); err != nil {
+		return err
+	}
+	err := atomicfile.Remove(s.root, name, &atomicfile.Options{Sync: s.opts.Fsync, SyncHook: s.opts.SyncHook})
+	// Dropped whatever happened: an entry for a name that is gone must
+	// not be served on.
+	s.small.forget(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return backend.ErrNotFound
+	}
+	return err
 }
 
 // smallFile is the size up to which Get reads an object whole instead of

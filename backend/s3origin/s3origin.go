@@ -124,6 +124,8 @@ func New(rawURL string, opts originclient.Options) (*Store, error) {
 		},
 		Sign:              s.sign,
 		UnsatisfiableSize: actualObjectSize,
+		// DeleteObject answers 204 whether or not the key existed.
+		DeleteNeedsHead: true,
 	})
 	if err != nil {
 		return nil, err
@@ -262,6 +264,17 @@ func (s *Store) Get(ctx context.Context, name string, req *backend.GetRequest) (
 		return nil, backend.ErrNotFound
 	}
 	return s.Client.Get(ctx, name, req)
+}
+
+// Delete implements backend.Store with HeadObject, then DeleteObject
+// (signed like the rest): S3 answers a DeleteObject of a missing key with
+// 204 too, so the HEAD tells ErrNotFound apart. The edges' credentials need
+// s3:DeleteObject for it.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	if err := s.checkName(name); err != nil {
+		return backend.ErrNotFound
+	}
+	return s.Client.Delete(ctx, name)
 }
 
 // actualObjectSize reads N from S3's <ActualObjectSize>N</ActualObjectSize>
