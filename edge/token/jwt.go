@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"math"
 	"strconv"
+	"time"
 
 	sha256 "github.com/minio/sha256-simd"
 	"github.com/valyala/fastjson"
@@ -25,6 +26,10 @@ var b64 = base64.RawURLEncoding.Strict()
 // jwtHeaderB64 is jwtHeaderJSON as it appears in a token: a token that
 // carries exactly it skips the JSON parse of its header.
 var jwtHeaderB64 = []byte(base64.RawURLEncoding.EncodeToString([]byte(jwtHeaderJSON)))
+
+// DefaultJWTLifetime is how long Prosody's mod_http_file_share makes its
+// tokens valid (exp = iat + 300): signers here do the same by default.
+const DefaultJWTLifetime = 300 * time.Second
 
 // maxJWT bounds the length of a token the Verifier looks at. Prosody's
 // are about 400 bytes with a long file name; fasthttp's default 4 KiB read
