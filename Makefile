@@ -26,7 +26,8 @@ test:
 test-unit:
 	$(GO) test -count=1 ./...
 
-# Real Prosody (token v1 and v2), ejabberd, go-sendxmpp and slixmpp against
+# Real Prosody (mod_http_upload_external with token v1 and v2, the built-in
+# mod_http_file_share with JWTs), ejabberd, go-sendxmpp and slixmpp against
 # a freshly built edge (edge/server/xmppe2e). `make test` runs it too, as part of
 # ./...; it installs its Debian packages through scripts/e2e-setup.sh when
 # root or CI=true, and skips with a message otherwise.
@@ -54,6 +55,7 @@ clean:
 FUZZTIME ?= 200000x
 FUZZ_TARGETS := \
 	./edge/token:FuzzVerify \
+	./edge/token:FuzzVerifyJWT \
 	./edge/urlpath:FuzzRelative \
 	./backend/httpsem:FuzzParseRange \
 	./edge/ops/compress:FuzzPick
