@@ -67,9 +67,11 @@ fuzz-ci:
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-# --- bench-peers (issue 4): upedge against nginx on loopback, written to
-# bench/RESULTS.md, bench/results.json and bench/results.html. About 3
-# minutes; not part of `make test` (the harness's own tests are).
+# --- bench-peers (issues 4, 10): upedge against nginx, and against Prosody's
+# own mod_http_file_share driven with JWTs, on loopback, written to
+# bench/RESULTS.md, bench/RESULTS-prosody.md and their results.* files.
+# About 5 minutes (BENCH_PEERS=prosody or nginx for one); not part of
+# `make test` (the harness's own tests are).
 .PHONY: bench-peers
 bench-peers:
 	scripts/bench-peers.sh

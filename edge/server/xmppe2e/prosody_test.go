@@ -99,13 +99,15 @@ func fileShareComponent(baseURL string) string {
 		external = "    http_file_share_base_url = " + q(baseURL) + "\n"
 	}
 	// The daily quota is Prosody's own (10 times the size limit by
-	// default): lifted, so that every client's every file fits.
+	// default): lifted, so that every client's every file fits. The
+	// expiry is Prosody's default, written out as the README shows it.
 	return fmt.Sprintf(`
 Component "upload.localhost" "http_file_share"
 %s    http_file_share_secret = %s
     http_file_share_size_limit = %d
     http_file_share_daily_quota = %d
-`, external, q(sharedSecret), maxFileSize, 100*maxFileSize)
+    http_file_share_expires_after = %d
+`, external, q(sharedSecret), maxFileSize, 100*maxFileSize, 7*24*3600)
 }
 
 // startProsody runs Prosody with mod_http_upload_external handing out slots
