@@ -99,3 +99,15 @@ func MkdirAll(dir string, opts *Options) error {
 	}
 	return MkdirAll(dir, opts)
 }
+
+// Remove removes the file path and, with Sync, syncs the directory that
+// held it, so that a removal someone was told about (a DELETE answered
+// 204, a purge done for an account's deletion) stays done after a power
+// cut. A removal that is merely repeated when lost (retention's) does not
+// need it. Nothing at path is an error wrapping unix.ENOENT.
+func Remove(path string, opts *Options) error {
+	if err := unix.Unlink(path); err != nil {
+		return fmt.Errorf("cannot remove %q: %w", path, err)
+	}
+	return opts.syncDir(filepath.Dir(path))
+}
