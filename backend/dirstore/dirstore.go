@@ -58,42 +58,62 @@ type Options struct {
 	// SmallCacheBytes is the memory that small files (up to 64 KiB) may
 	// take in the download cache; zero turns the cache off.
 	SmallCacheBytes int64
+	// OnRootReplaced, when set, is called when the store finds the
+	// directory at its path replaced and follows the new one (see
+	// rootDir); the server logs it.
+	OnRootReplaced func(dir string)
 }
 
 // Store is a backend.Store on a local directory.
 type Store struct {
-	root  string
+	root  string              // absolute path of the store directory
+	dir   *rootDir            // the store directory, held open and followed
 	temps *atomicfile.TempDir // in the reserved directory
+	sync  atomicfile.Options
 	opts  Options
 	bufs  sync.Pool
 	small *smallCache // nil when off
-	// rootFd is the store directory, opened once: lookups relative to it
-	// walk two path components instead of the whole absolute path.
+	// rootFd is dir's descriptor, whose number never changes: lookups
+	// relative to it walk the name below the store only.
 	rootFd int
 }
 
 // New opens (creating if needed) the store below root and removes the
-// named temporaries that an earlier process left behind.
+// named temporaries that an earlier process left behind. With Fsync, the
+// directories it creates are synced into their parents.
 func New(root string, opts Options) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("cannot resolve store directory %q: %w", root, err)
 	}
+	s := &Store{root: abs, opts: opts, small: newSmallCache(opts.SmallCacheBytes)}
+	s.sync = atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook}
+	if s.dir, err = openRootDir(abs, &s.sync); err != nil {
+		return nil, err
+	}
+	s.rootFd = s.dir.fd
+	s.dir.replaced = s.rootReplaced
 	tmp := filepath.Join(abs, ReservedDir, "tmp")
-	if err := os.MkdirAll(tmp, atomicfile.DirPerm); err != nil {
+	if err := atomicfile.MkdirAll(tmp, &s.sync); err != nil {
 		return nil, fmt.Errorf("cannot create store directory %q: %w", tmp, err)
 	}
 	if err := atomicfile.RemoveTemps(tmp); err != nil {
 		return nil, err
 	}
-	rootFd, err := openRoot(abs)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open store directory %q: %w", abs, err)
-	}
-	temps := atomicfile.NewTempDir(tmp, atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook})
-	s := &Store{root: abs, temps: temps, opts: opts, small: newSmallCache(opts.SmallCacheBytes), rootFd: rootFd}
+	s.temps = atomicfile.NewTempDir(tmp, s.sync)
+	// The reserved directory found missing may mean that the whole root
+	// was replaced or removed: look before making it again.
+	s.temps.OnMissing(func() { _ = s.dir.check() })
 	s.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
 	return s, nil
+}
+
+// rootReplaced drops what was learnt about the old directory.
+func (s *Store) rootReplaced() {
+	s.small.reset()
+	if s.opts.OnRootReplaced != nil {
+		s.opts.OnRootReplaced(s.root)
+	}
 }
 
 // Root returns the absolute directory the store keeps files in.
@@ -130,6 +150,7 @@ func (s *Store) Exists(_ context.Context, name string) (bool, error) {
 	if _, err := s.filename(name); err != nil {
 		return false, err
 	}
+	s.dir.tick(time.Now().UnixNano())
 	var st unix.Stat_t
 	err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	switch {
@@ -151,6 +172,7 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 	if err != nil {
 		return err
 	}
+	s.dir.tick(time.Now().UnixNano())
 	tf, err := s.temps.Create()
 	if err != nil {
 		return mapNoSpace(err)
@@ -222,8 +244,9 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 	if err := s.checkName(name); err != nil {
 		return nil, err
 	}
+	now := time.Now().UnixNano()
+	s.dir.tick(now)
 	if s.small != nil {
-		now := time.Now().UnixNano()
 		e := s.small.fresh(name, now)
 		if e == nil {
 			var st unix.Stat_t

@@ -2,6 +2,7 @@ package dirstore
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,8 +13,9 @@ import (
 	"github.com/upedge/upedge/backend"
 )
 
-// TestFsyncSyncsNameAndDirectories: with Fsync an upload's data, its
-// name and the slot directory made for it are synced before Put returns.
+// TestFsyncSyncsNameAndDirectories: with Fsync the directories New makes
+// are synced into their parents, and an upload's data, its name and the
+// slot directory made for it are synced before Put returns.
 func TestFsyncSyncsNameAndDirectories(t *testing.T) {
 	dir := t.TempDir()
 	var synced []string
@@ -24,12 +26,98 @@ func TestFsyncSyncsNameAndDirectories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	root := s.Root()
+	if want := []string{root, filepath.Join(root, ReservedDir)}; !slices.Equal(synced, want) {
+		t.Errorf("New synced %q; want %q", synced, want)
+	}
+	synced = nil
 	if err := s.Put(context.Background(), "slot/f.txt", backend.PutInfo{Size: 2, ContentType: "text/plain"}, strings.NewReader("hi")); err != nil {
 		t.Fatal(err)
 	}
-	root := s.Root()
 	want := []string{filepath.Join(root, "slot", "f.txt"), root, filepath.Join(root, "slot")}
 	if !slices.Equal(synced, want) {
 		t.Errorf("synced %q; want %q", synced, want)
+	}
+}
+
+// TestRootReplaced: a store directory moved away and made anew is
+// followed: by the next upload, which finds the reserved directory
+// missing, and by lookups, which see the new directory at once.
+func TestRootReplaced(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "store")
+	replaced := 0
+	s, err := New(root, Options{SmallCacheBytes: 1 << 20, OnRootReplaced: func(string) { replaced++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := put(s, "a/old.txt", "old", "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := s.Get(ctx, "a/old.txt", &backend.GetRequest{}); err != nil {
+		t.Fatal(err)
+	} else {
+		o.Close() // now in the small-file cache
+	}
+	if err := os.Rename(root, root+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(s, "a/new.txt", "new", "text/plain"); err != nil {
+		t.Fatalf("Put after the root was replaced: %v", err)
+	}
+	if replaced != 1 {
+		t.Errorf("OnRootReplaced called %d times; want 1", replaced)
+	}
+	if ok, err := s.Exists(ctx, "a/new.txt"); !ok || err != nil {
+		t.Errorf("Exists(new) = %v, %v; want true", ok, err)
+	}
+	for name, want := range map[string]error{"a/new.txt": nil, "a/old.txt": backend.ErrNotFound} {
+		o, err := s.Get(ctx, name, &backend.GetRequest{})
+		if err != want {
+			t.Errorf("Get(%q): got %v; want %v", name, err, want)
+		}
+		if o != nil {
+			o.Close()
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root+".old", "a", "new.txt")); !os.IsNotExist(err) {
+		t.Errorf("upload written into the old directory: %v", err)
+	}
+}
+
+// TestRootCheckedOncePerInterval: the timed check runs once per
+// rootCheckEvery whatever the number of requests, and finds a root
+// replaced without any failure.
+func TestRootCheckedOncePerInterval(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "store")
+	s, err := New(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(root, root+".old")
+	os.MkdirAll(filepath.Join(root, ReservedDir, "tmp"), 0o755)
+	os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644)
+	due := s.dir.due.Load()
+	ino := s.dir.ino
+	for now := due - 10; now < due; now++ {
+		s.dir.tick(now)
+	}
+	if s.dir.ino != ino || s.dir.due.Load() != due {
+		t.Fatal("the root was checked before the check was due")
+	}
+	s.dir.tick(due)
+	s.dir.tick(due + 1) // not due again yet
+	if next := s.dir.due.Load(); next != due+int64(rootCheckEvery) {
+		t.Errorf("next check due at %d; want %d", next, due+int64(rootCheckEvery))
+	}
+	if s.dir.ino == ino {
+		t.Error("the due check did not follow the new root")
+	}
+	if ok, err := s.Exists(context.Background(), "f"); !ok || err != nil {
+		t.Errorf("after the due check: Exists = %v, %v; want true", ok, err)
 	}
 }

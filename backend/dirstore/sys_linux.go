@@ -29,3 +29,9 @@ func getContentType(fd int, buf []byte) int {
 func statTimes(st *unix.Stat_t) (mtim, ctim unix.Timespec) {
 	return st.Mtim, st.Ctim
 }
+
+// replaceFd makes the descriptor number to refer to what from refers to,
+// atomically (dup3 closes the old one in the same step).
+func replaceFd(from, to int) error {
+	return unix.Dup3(from, to, unix.O_CLOEXEC)
+}

@@ -19,3 +19,5 @@ func setContentType(int, string) {}
 func getContentType(int, []byte) int { return 0 }
 
 func statTimes(*unix.Stat_t) (mtim, ctim unix.Timespec) { return }
+
+func replaceFd(int, int) error { return errNeedsLinux }

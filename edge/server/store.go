@@ -12,18 +12,23 @@ import (
 
 // openStore returns the store cfg selects, the upstream origin when
 // origin is set and the store directory otherwise (then also as local),
-// and how to name it in the startup line (never with credentials). getenv
-// supplies the AWS_* credentials when the config has none.
-func openStore(cfg *config.Config, getenv func(string) string) (store backend.Store, local *dirstore.Store, where string, err error) {
+// and how to name it in the startup line (never with credentials).
+// env.Getenv supplies the AWS_* credentials when the config has none.
+func openStore(cfg *config.Config, env Env) (store backend.Store, local *dirstore.Store, where string, err error) {
 	if cfg.Origin == "" {
-		ds, err := dirstore.New(cfg.Store, cfg.StoreOptions())
+		opts := cfg.StoreOptions()
+		opts.SyncHook = env.SyncHook
+		opts.OnRootReplaced = func(dir string) {
+			env.Log.Warn("the store directory was replaced or removed; following the directory now at its path (files in the old one are no longer served)", "store", dir)
+		}
+		ds, err := dirstore.New(cfg.Store, opts)
 		if err != nil {
 			return nil, nil, "", err
 		}
 		return ds, ds, "store " + ds.Root(), nil
 	}
 	opts := cfg.OriginOptions()
-	opts.CredentialsFromEnv(getenv)
+	opts.CredentialsFromEnv(env.Getenv)
 	s, err := origin.New(cfg.Origin, opts)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("cannot set up origin: %w", err)
