@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,11 +35,14 @@ import (
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/atomicfile"
 	"github.com/upedge/upedge/backend/httpsem"
+	"github.com/upedge/upedge/backend/longname"
 )
 
-// ReservedDir is the first path segment the store keeps for itself; no
-// upload can be named below it.
-const ReservedDir = ".upedge"
+// ReservedDir is the directory below the root that the store keeps for
+// itself (temporaries, quota state, compressed variants): the segment
+// that edge/urlpath refuses in slot paths, and that the store refuses as
+// a first segment too.
+const ReservedDir = backend.ReservedName
 
 // copyBufferSize is the size of the pooled buffers that bodies are copied
 // through: large enough that a fast upload costs few syscalls, small enough
@@ -76,6 +80,10 @@ type Store struct {
 	// rootFd is dir's descriptor, whose number never changes: lookups
 	// relative to it walk the name below the store only.
 	rootFd int
+	// nameMax is the file system's limit on one name (NAME_MAX, from
+	// statfs): longer segments are stored under their backend/longname
+	// form. Atomic: a replaced root may be another file system.
+	nameMax atomic.Int64
 }
 
 // New opens (creating if needed) the store below root and removes the
@@ -93,6 +101,9 @@ func New(root string, opts Options) (*Store, error) {
 	}
 	s.rootFd = s.dir.fd
 	s.dir.replaced = s.rootReplaced
+	if err := s.readNameMax(); err != nil {
+		return nil, err
+	}
 	tmp := filepath.Join(abs, ReservedDir, "tmp")
 	if err := atomicfile.MkdirAll(tmp, &s.sync); err != nil {
 		return nil, fmt.Errorf("cannot create store directory %q: %w", tmp, err)
@@ -108,9 +119,30 @@ func New(root string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// readNameMax learns the name limit of the root's file system.
+func (s *Store) readNameMax() error {
+	n, err := nameMax(s.rootFd)
+	if err != nil {
+		return fmt.Errorf("cannot read the name limit of store directory %q: %w", s.root, err)
+	}
+	if n < longname.MinLimit {
+		return fmt.Errorf("cannot use store directory %q: its file system takes names of %d bytes at most, fewer than %d", s.root, n, longname.MinLimit)
+	}
+	s.nameMax.Store(int64(n))
+	return nil
+}
+
+// diskName returns the name below the root that name is stored under:
+// name itself unless a segment is longer than the file system takes, or
+// looks like a mapped one (see backend/longname).
+func (s *Store) diskName(name string) string {
+	return longname.Map(name, int(s.nameMax.Load()))
+}
+
 // rootReplaced drops what was learnt about the old directory.
 func (s *Store) rootReplaced() {
 	s.small.reset()
+	_ = s.readNameMax() // keeps the old limit if the new one is unusable
 	if s.opts.OnRootReplaced != nil {
 		s.opts.OnRootReplaced(s.root)
 	}
@@ -130,13 +162,6 @@ func (s *Store) CheckWritable() error {
 	return nil
 }
 
-func (s *Store) filename(name string) (string, error) {
-	if err := s.checkName(name); err != nil {
-		return "", err
-	}
-	return s.root + "/" + name, nil
-}
-
 // checkName refuses the names the store keeps for itself.
 func (s *Store) checkName(name string) error {
 	if name == ReservedDir || strings.HasPrefix(name, ReservedDir+"/") {
@@ -147,12 +172,12 @@ func (s *Store) checkName(name string) error {
 
 // Exists implements backend.Store.
 func (s *Store) Exists(_ context.Context, name string) (bool, error) {
-	if _, err := s.filename(name); err != nil {
+	if err := s.checkName(name); err != nil {
 		return false, err
 	}
 	s.dir.tick(time.Now().UnixNano())
 	var st unix.Stat_t
-	err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	err := unix.Fstatat(s.rootFd, s.diskName(name), &st, unix.AT_SYMLINK_NOFOLLOW)
 	switch {
 	case err == nil:
 		return true, nil
@@ -162,17 +187,20 @@ func (s *Store) Exists(_ context.Context, name string) (bool, error) {
 		// A file stands where a directory of the path should be:
 		// the name can never be created.
 		return true, nil
+	case errors.Is(err, unix.ENAMETOOLONG):
+		return false, fmt.Errorf("%w: %q: %v", backend.ErrNameTooLong, name, err)
 	}
 	return false, fmt.Errorf("cannot check whether %q exists: %w", name, err)
 }
 
 // Put implements backend.Store.
 func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body io.Reader) error {
-	fn, err := s.filename(name)
-	if err != nil {
+	if err := s.checkName(name); err != nil {
 		return err
 	}
 	s.dir.tick(time.Now().UnixNano())
+	disk := s.diskName(name)
+	fn := s.root + "/" + disk
 	tf, err := s.temps.Create()
 	if err != nil {
 		return mapNoSpace(err)
@@ -187,6 +215,10 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 		// Best effort: without xattr support the type comes from the name.
 		setContentType(tf.Fd(), info.ContentType)
 	}
+	if disk != name {
+		// For people and tools: the file's own name is not its name.
+		setRealName(tf.Fd(), name)
+	}
 	if err := s.copyBody(tf, body, info.Size); err != nil {
 		return err
 	}
@@ -197,6 +229,9 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 		if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTDIR) {
 			// The name, or a file where a directory of it should be.
 			return backend.ErrExists
+		}
+		if errors.Is(err, unix.ENAMETOOLONG) {
+			return fmt.Errorf("%w: %q: %v", backend.ErrNameTooLong, name, err)
 		}
 		return fmt.Errorf("cannot store upload of %q: %w", name, mapNoSpace(err))
 	}
@@ -240,10 +275,13 @@ const smallFile = 64 << 10
 // os.File would cost an extra fstat (os.Open's own) that we do anyway.
 func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*backend.Object, error) {
 	// Everything below works relative to the store's root descriptor;
-	// the cache is keyed by name, so a hit builds no path.
+	// the cache is keyed by the name on disk (the real one but for long
+	// names), so a hit builds no path.
 	if err := s.checkName(name); err != nil {
 		return nil, err
 	}
+	slotName := name
+	name = s.diskName(name)
 	now := time.Now().UnixNano()
 	s.dir.tick(now)
 	if s.small != nil {
@@ -271,7 +309,10 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 			return nil, backend.ErrNotFound
 		}
-		return nil, fmt.Errorf("cannot open %q: %w", name, err)
+		if errors.Is(err, unix.ENAMETOOLONG) {
+			return nil, fmt.Errorf("%w: %q: %v", backend.ErrNameTooLong, slotName, err)
+		}
+		return nil, fmt.Errorf("cannot open %q: %w", slotName, err)
 	}
 	keep := false
 	defer func() {
@@ -292,7 +333,7 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 		Size:        st.Size,
 		ModTime:     mtime,
 		ETag:        etag(st.Ino, st.Size, mtime),
-		ContentType: contentType(fd, name),
+		ContentType: contentType(fd, slotName),
 	}
 	if st.Size <= smallFile {
 		obj.Data = make([]byte, st.Size)

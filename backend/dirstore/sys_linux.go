@@ -2,7 +2,13 @@ package dirstore
 
 import "golang.org/x/sys/unix"
 
-const xattrContentType = "user.upedge.content_type"
+// Extended attributes the store keeps with a file.
+const (
+	xattrContentType = "user.upedge.content_type"
+	// xattrName holds the real name (the slot path) of a file stored
+	// under a backend/longname form because a segment was too long.
+	xattrName = "user.upedge.name"
+)
 
 // openRoot opens the store directory for lookups relative to it; O_PATH,
 // since it is never read itself.
@@ -34,4 +40,20 @@ func statTimes(st *unix.Stat_t) (mtim, ctim unix.Timespec) {
 // atomically (dup3 closes the old one in the same step).
 func replaceFd(from, to int) error {
 	return unix.Dup3(from, to, unix.O_CLOEXEC)
+}
+
+// setRealName keeps the real name with the file fd, if the file system
+// lets it.
+func setRealName(fd int, name string) {
+	_ = unix.Fsetxattr(fd, xattrName, []byte(name), 0)
+}
+
+// nameMax returns the longest name, in bytes, that the file system of
+// the directory fd takes.
+func nameMax(fd int) (int, error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil {
+		return 0, err
+	}
+	return int(st.Namelen), nil
 }
