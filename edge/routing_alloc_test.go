@@ -40,6 +40,9 @@ func TestRoutingAllocatesNothing(t *testing.T) {
 		{"PUT too large", "PUT", "/upload/abc123/big.bin?v=" + badMAC, 100 << 10, 413},
 		{"PUT bad path", "PUT", "/upload/abc/%2e%2e/x?v=" + badMAC, 10, 400},
 		{"GET outside prefix", "GET", "/elsewhere/x", 0, 404},
+		{"PUT too long", "PUT", "/upload/abc/" + strings.Repeat("%D1%8F", 520) + "?v=" + badMAC, 10, 414},
+		{"GET too long", "GET", "/upload/abc/" + strings.Repeat("x", 1100), 0, 414},
+		{"GET reserved", "GET", "/upload/abc/.upedge/x", 0, 400},
 		{"OPTIONS", "OPTIONS", "/upload/abc/x", 0, 204},
 		{"DELETE", "DELETE", "/upload/abc/x", 0, 405},
 	} {

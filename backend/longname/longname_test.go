@@ -76,12 +76,6 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-func TestFitsAllocatesNothing(t *testing.T) {
-	if n := testing.AllocsPerRun(100, func() { Fits("abc123/photo.jpg", 255) }); n != 0 {
-		t.Errorf("Fits allocates %v times; want 0", n)
-	}
-}
-
 func FuzzMap(f *testing.F) {
 	for _, s := range []string{"a/b.jpg", strings.Repeat("я", 130) + ".txt", "x~0123456789abcdef0123456789abcdef.png"} {
 		f.Add(s, 255)
