@@ -40,6 +40,7 @@ func TestProtocol(t *testing.T) {
 			t.Run("conditionals", func(t *testing.T) { testConditionals(t, b) })
 			t.Run("large round trip", func(t *testing.T) { testLargeRoundTrip(t, b) })
 			t.Run("long names", func(t *testing.T) { testLongNames(t, b) })
+			t.Run("expiry", func(t *testing.T) { testExpiry(t, b) })
 		})
 	}
 }

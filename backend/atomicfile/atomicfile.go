@@ -100,6 +100,10 @@ func MkdirAll(dir string, opts *Options) error {
 	return MkdirAll(dir, opts)
 }
 
+// SyncDir syncs the directory dir (with Sync), so that the entries made
+// or removed in it last survive a power cut.
+func SyncDir(dir string, opts *Options) error { return opts.syncDir(dir) }
+
 // Remove removes the file path and, with Sync, syncs the directory that
 // held it, so that a removal someone was told about (a DELETE answered
 // 204, a purge done for an account's deletion) stays done after a power

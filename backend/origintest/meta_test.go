@@ -1,180 +1,101 @@
 package origintest_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
-	"os"
-	"path/filepath"
+	"context"
+	"errors"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/upedge/upedge/backend/httporigin"
-	"github.com/upedge/upedge/backend/origin"
-	"github.com/upedge/upedge/backend/origintest"
-	"github.com/upedge/upedge/edge/slot"
-	"github.com/upedge/upedge/edge/token"
+	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/s3origin"
 )
 
-// TestHTTPOriginMetadata: behind nginx (which keeps no metadata and
-// serves a type of its own by extension), the Content-Type given at
-// upload is kept in a sidecar beside the object and served back; the
-// sidecar cannot be reached as an upload; and each failure mode of the
-// package doc behaves as written there.
-func TestHTTPOriginMetadata(t *testing.T) {
-	n := origintest.StartNginx(t, false)
-	store, err := origin.New(n.URL, origin.Options{})
-	if err != nil {
-		t.Fatal(err)
+// TestMetaKept: the uploader and the expiry of an upload are kept with the
+// object and come back on GET and HEAD (Object.Expires) and in a listing
+// (ObjectInfo.Uploader), on every store that keeps metadata; Delete
+// removes an object, and a second Delete finds nothing. nginx keeps no
+// metadata itself: the edge keeps it in a sidecar (backend/httporigin),
+// and nginx cannot list (no PROPFIND), so it is no Lister.
+func TestMetaKept(t *testing.T) {
+	ctx := context.Background()
+	exp := time.Unix(1900000000, 0)
+	long := "meta/" + strings.Repeat("ж", 130) + ".txt" // stored under its longname form
+	for _, su := range stores(t) {
+		t.Run(su.name, func(t *testing.T) {
+			files := []struct{ name, uploader string }{
+				{"meta/a.txt", "zoë@example.org"}, // non-ASCII, escaped in S3 metadata
+				{"meta/b.txt", "bob@example.org"},
+				{"meta/sub/c.txt", "zoë@example.org"},
+				{"meta/none.txt", ""},
+				{long, "long@example.org"},
+			}
+			for _, f := range files {
+				info := backend.PutInfo{Size: 3, ContentType: "text/plain", Uploader: f.uploader, Expires: exp}
+				if err := su.store.Put(ctx, f.name, info, strings.NewReader("abc")); err != nil {
+					t.Fatalf("Put(%q): %v", f.name, err)
+				}
+			}
+			for _, head := range []bool{false, true} {
+				o := mustGet(t, su.store, "meta/a.txt", &backend.GetRequest{Head: head})
+				o.Close()
+				want := exp
+				if !o.Expires.Equal(want) {
+					t.Errorf("head=%v: Expires %v; want %v", head, o.Expires, want)
+				}
+			}
+			d := su.store.(interface {
+				Delete(context.Context, string) error
+			})
+			l, ok := su.store.(backend.Lister)
+			if !ok {
+				if su.name != "nginx" {
+					t.Fatalf("%T is no backend.Lister", su.store)
+				}
+				if err := d.Delete(ctx, long); err != nil {
+					t.Errorf("Delete(long): %v", err)
+				}
+				return
+			}
+			var got []string
+			listedLong := ""
+			err := l.List(ctx, func(o backend.ObjectInfo) error {
+				name := o.Name
+				if k, ok := strings.CutPrefix(name, s3origin.KeyMark); ok && strings.HasPrefix(k, "meta/жжж") {
+					// S3 names a longname key by itself.
+					listedLong, name = o.Name, long
+				} else if name == long {
+					listedLong = name
+				}
+				if strings.HasPrefix(name, "meta/") {
+					got = append(got, name+"="+o.Uploader)
+				}
+				return nil
+			})
+			sort.Strings(got)
+			want := []string{"meta/a.txt=zoë@example.org", "meta/b.txt=bob@example.org", "meta/none.txt=", "meta/sub/c.txt=zoë@example.org", long + "=long@example.org"}
+			sort.Strings(want)
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("List: got %q, %v; want %q", got, err, want)
+			}
+			// What List names, Delete takes: a purge removes it all.
+			if err := d.Delete(ctx, listedLong); err != nil {
+				t.Errorf("Delete(%q): %v", listedLong, err)
+			}
+			if _, err := su.store.Get(ctx, long, &backend.GetRequest{}); !errors.Is(err, backend.ErrNotFound) {
+				t.Errorf("Get(long) after Delete: got %v; want ErrNotFound", err)
+			}
+			if err := d.Delete(ctx, "meta/a.txt"); err != nil {
+				t.Fatalf("Delete: %v", err)
+			}
+			if err := d.Delete(ctx, "meta/a.txt"); !errors.Is(err, backend.ErrNotFound) {
+				t.Errorf("second Delete: got %v; want ErrNotFound", err)
+			}
+			if _, err := su.store.Get(ctx, "meta/a.txt", &backend.GetRequest{}); !errors.Is(err, backend.ErrNotFound) {
+				t.Errorf("Get after Delete: got %v; want ErrNotFound", err)
+			}
+		})
 	}
-	base := startEdge(t, store)
-	upload := func(t *testing.T, name, ctype string, body []byte) int {
-		t.Helper()
-		put, _ := slot.URLs([]byte(edgeSecret), slot.Request{Version: token.V2, Base: base, Path: name, Size: int64(len(body)), ContentType: ctype})
-		req, _ := http.NewRequest(http.MethodPut, put, bytes.NewReader(body))
-		req.Header.Set("Content-Type", ctype)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	served := func(t *testing.T, name string) (status int, ctype string, body []byte) {
-		t.Helper()
-		for _, m := range []string{http.MethodHead, http.MethodGet} {
-			req, _ := http.NewRequest(m, base+name, nil)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := new(bytes.Buffer)
-			b.ReadFrom(resp.Body)
-			resp.Body.Close()
-			if m == http.MethodHead {
-				ctype = resp.Header.Get("Content-Type")
-				continue
-			}
-			if got := resp.Header.Get("Content-Type"); got != ctype {
-				t.Errorf("%s: HEAD says Content-Type %q, GET %q", name, ctype, got)
-			}
-			status, body = resp.StatusCode, b.Bytes()
-		}
-		return status, ctype, body
-	}
-	const custom = "image/x-upedge-test; q=1"
-	body := []byte("not really an image")
-
-	t.Run("type kept and served", func(t *testing.T) {
-		for _, name := range []string{"m1/photo.jpg", "m1/no extension", "m1/" + strings.Repeat("ф", 130) + ".bin"} {
-			if st := upload(t, name, custom, body); st != 201 {
-				t.Fatalf("upload %s: %d", name, st)
-			}
-			if st, ct, got := served(t, name); st != 200 || ct != custom || !bytes.Equal(got, body) {
-				t.Errorf("%s: %d %q %q; want 200 %q", name, st, ct, got, custom)
-			}
-		}
-		b, err := os.ReadFile(filepath.Join(n.Root, "m1", ".upedge", "photo.jpg"))
-		if err != nil {
-			t.Fatalf("no sidecar on the origin: %v", err)
-		}
-		var m httporigin.Meta
-		if err := json.Unmarshal(b, &m); err != nil || m.ContentType != custom || m.Size != int64(len(body)) || m.Name != "m1/photo.jpg" {
-			t.Errorf("sidecar %s: %+v, %v", b, m, err)
-		}
-		// What nginx itself says, for contrast.
-		resp, err := http.Head(n.URL + "m1/photo.jpg")
-		if err == nil && resp.Header.Get("Content-Type") == custom {
-			t.Errorf("nginx itself serves %q: the test proves nothing", custom)
-		}
-	})
-
-	t.Run("sidecar unreachable through the edge", func(t *testing.T) {
-		for _, m := range []string{http.MethodGet, http.MethodPut} {
-			req, _ := http.NewRequest(m, base+"m1/.upedge/photo.jpg", strings.NewReader("x"))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Errorf("%s of a sidecar: %d; want 400", m, resp.StatusCode)
-			}
-		}
-		if st := upload(t, "m1/.upedge/photo.jpg", "text/html", []byte("<script>")); st != http.StatusBadRequest {
-			t.Errorf("signed upload over a sidecar: %d; want 400", st)
-		}
-	})
-
-	t.Run("object without metadata", func(t *testing.T) {
-		// Put there by other means (or before sidecars existed): the
-		// origin's own type.
-		os.MkdirAll(filepath.Join(n.Root, "m2"), 0o755)
-		os.WriteFile(filepath.Join(n.Root, "m2", "legacy.png"), body, 0o644)
-		if st, ct, _ := served(t, "m2/legacy.png"); st != 200 || ct != "image/png" {
-			t.Errorf("legacy object: %d %q; want 200 image/png (nginx's)", st, ct)
-		}
-	})
-
-	t.Run("object replaced by other means", func(t *testing.T) {
-		if st := upload(t, "m3/a.jpg", custom, body); st != 201 {
-			t.Fatalf("upload: %d", st)
-		}
-		// Another object of the same size, newer than its sidecar: the
-		// sidecar is not its.
-		later := time.Now().Add(2 * time.Second)
-		fn := filepath.Join(n.Root, "m3", "a.jpg")
-		other := bytes.Repeat([]byte("o"), len(body))
-		os.WriteFile(fn, other, 0o644)
-		os.Chtimes(fn, later, later)
-		if st, ct, got := served(t, "m3/a.jpg"); st != 200 || ct != "image/jpeg" || !bytes.Equal(got, other) {
-			t.Errorf("replaced object: %d %q %q; want 200 image/jpeg (nginx's)", st, ct, got)
-		}
-		// Another size, whatever its time.
-		os.WriteFile(fn, []byte("short"), 0o644)
-		os.Chtimes(fn, time.Unix(0, 0), time.Unix(0, 0))
-		if st, ct, _ := served(t, "m3/a.jpg"); st != 200 || ct != "image/jpeg" {
-			t.Errorf("replaced object of another size: %d %q; want 200 image/jpeg (nginx's)", st, ct)
-		}
-	})
-
-	t.Run("object deleted by other means", func(t *testing.T) {
-		if st := upload(t, "m4/a.txt", custom, body); st != 201 {
-			t.Fatalf("upload: %d", st)
-		}
-		os.Remove(filepath.Join(n.Root, "m4", "a.txt"))
-		if st, _, _ := served(t, "m4/a.txt"); st != 404 {
-			t.Errorf("deleted object: %d; want 404", st)
-		}
-		// The sidecar left behind is replaced by the next upload.
-		if st := upload(t, "m4/a.txt", "text/plain", body); st != 201 {
-			t.Fatalf("upload after deletion: %d", st)
-		}
-		if st, ct, _ := served(t, "m4/a.txt"); st != 200 || ct != "text/plain" {
-			t.Errorf("re-uploaded object: %d %q; want 200 text/plain", st, ct)
-		}
-	})
-
-	t.Run("metadata cannot be written", func(t *testing.T) {
-		// A file where the sidecar's directory must be: nginx refuses the
-		// sidecar, the upload fails and is undone, and the slot can be
-		// tried again once the origin is fixed.
-		os.MkdirAll(filepath.Join(n.Root, "m5"), 0o755)
-		blocker := filepath.Join(n.Root, "m5", ".upedge")
-		os.WriteFile(blocker, nil, 0o644)
-		if st := upload(t, "m5/a.bin", custom, body); st != http.StatusBadGateway {
-			t.Errorf("upload without metadata: %d; want 502", st)
-		}
-		if _, err := os.Stat(filepath.Join(n.Root, "m5", "a.bin")); !os.IsNotExist(err) {
-			t.Errorf("object left after its metadata failed: %v", err)
-		}
-		os.Remove(blocker)
-		if st := upload(t, "m5/a.bin", custom, body); st != 201 {
-			t.Errorf("upload retried: %d; want 201", st)
-		}
-		if st, ct, _ := served(t, "m5/a.bin"); st != 200 || ct != custom {
-			t.Errorf("retried upload: %d %q; want 200 %q", st, ct, custom)
-		}
-	})
 }

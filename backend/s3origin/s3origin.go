@@ -36,6 +36,11 @@ import (
 	"github.com/upedge/upedge/backend/longname"
 )
 
+// metaPrefix starts the headers of S3 user metadata: the uploader and
+// expiry of an upload are kept as x-amz-meta-upedge-uploader and
+// x-amz-meta-upedge-expires (see originclient.Config.MetaPrefix).
+const metaPrefix = "x-amz-meta-"
+
 // maxKeyLen is S3's limit on object key length in bytes.
 const maxKeyLen = 1024
 
@@ -126,6 +131,7 @@ func New(rawURL string, opts originclient.Options) (*Store, error) {
 		},
 		Sign:              s.sign,
 		UnsatisfiableSize: actualObjectSize,
+		MetaPrefix:        metaPrefix,
 	})
 	if err != nil {
 		return nil, err
@@ -144,10 +150,16 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// sign adds the SigV4 headers to req. All headers set so far are signed.
-func (s *Store) sign(req *fasthttp.Request, name string) error {
+// sign adds the SigV4 headers to req. All headers set so far are signed,
+// and so are the path and the query of its URI.
+func (s *Store) sign(req *fasthttp.Request, _ string) error {
 	if s.opts.S3AccessKey == "" {
 		return nil
+	}
+	uri := req.URI()
+	path, err := url.PathUnescape(string(uri.PathOriginal()))
+	if err != nil {
+		return fmt.Errorf("cannot sign request path %q: %w", uri.PathOriginal(), err)
 	}
 	method := string(req.Header.Method())
 	payload := emptySHA256
@@ -164,7 +176,7 @@ func (s *Store) sign(req *fasthttp.Request, name string) error {
 	}
 	hreq := http.Request{
 		Method: method,
-		URL:    &url.URL{Scheme: s.scheme, Host: s.host, Path: s.basePath + s.prefix + key(name)},
+		URL:    &url.URL{Scheme: s.scheme, Host: s.host, Path: path, RawQuery: string(uri.QueryString())},
 		Host:   s.host,
 		Header: h,
 	}
@@ -230,12 +242,31 @@ func (c *crcReader) Close() error { return nil }
 // Versity's posix backend refuse (400), so that every S3 server holds
 // every name the edge accepts. They are stored in their backend/longname
 // form: a readable head, a hash and the extension.
-func key(name string) string { return longname.Map(name, longname.NameMax) }
+//
+// List cannot read a slot path back from such a key (S3 keeps at most
+// 2 KB of user metadata, too little for the longest names escaped): it
+// names those objects by their key, marked with KeyMark, which Delete
+// takes back, so that a purge removes them too.
+func key(name string) string {
+	if k, ok := strings.CutPrefix(name, KeyMark); ok {
+		return k
+	}
+	return longname.Map(name, longname.NameMax)
+}
+
+// KeyMark starts the names List gives objects stored under a longname
+// key: the key below the prefix follows. No slot path starts with it
+// (edge/urlpath refuses control bytes), and Exists, Put and Get refuse
+// such names.
+const KeyMark = "\x00"
 
 // checkName refuses names S3 cannot hold as keys: longer than 1024
 // bytes with the prefix (ErrNameTooLong), or not UTF-8, which the signer
 // would escape differently from the request path (ErrBadName).
 func (s *Store) checkName(name string) error {
+	if strings.HasPrefix(name, KeyMark) {
+		return backend.ErrBadName
+	}
 	if len(s.prefix)+len(key(name)) > maxKeyLen {
 		return backend.ErrNameTooLong
 	}

@@ -10,25 +10,26 @@ import (
 	"github.com/upedge/upedge/edge/config"
 )
 
-// openStore returns the store cfg selects, the upstream origin when
+// OpenStore returns the store cfg selects, the upstream origin when
 // origin is set and the store directory otherwise (then also as local),
-// and how to name it in the startup line (never with credentials).
-// env.Getenv supplies the AWS_* credentials when the config has none.
-func openStore(cfg *config.Config, env Env) (store backend.Store, local *dirstore.Store, where string, err error) {
+// and how to name it in the startup line (never with credentials). getenv
+// supplies the AWS_* credentials when the config has none.
+func OpenStore(cfg *config.Config, getenv func(string) string) (store backend.Store, local *dirstore.Store, where string, err error) {
+	return OpenStoreWith(cfg, cfg.StoreOptions(), getenv)
+}
+
+// OpenStoreWith is OpenStore with the directory store's options given:
+// a tool beside a running edge (`upedge purge`) opens it its own way.
+func OpenStoreWith(cfg *config.Config, dirOpts dirstore.Options, getenv func(string) string) (store backend.Store, local *dirstore.Store, where string, err error) {
 	if cfg.Origin == "" {
-		opts := cfg.StoreOptions()
-		opts.SyncHook = env.SyncHook
-		opts.OnRootReplaced = func(dir string) {
-			env.Log.Warn("the store directory was replaced or removed; following the directory now at its path (files in the old one are no longer served)", "store", dir)
-		}
-		ds, err := dirstore.New(cfg.Store, opts)
+		ds, err := dirstore.New(cfg.Store, dirOpts)
 		if err != nil {
 			return nil, nil, "", err
 		}
 		return ds, ds, "store " + ds.Root(), nil
 	}
 	opts := cfg.OriginOptions()
-	opts.CredentialsFromEnv(env.Getenv)
+	opts.CredentialsFromEnv(getenv)
 	s, err := origin.New(cfg.Origin, opts)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("cannot set up origin: %w", err)

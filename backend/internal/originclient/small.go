@@ -75,27 +75,3 @@ func (c *Client) GetBytes(ctx context.Context, name string) (body []byte, modTim
 	}
 	return append([]byte(nil), body...), modTime, nil
 }
-
-// Delete removes name from the origin: 200, 202 and 204 are done, 404
-// and 410 mean there was nothing (backend.ErrNotFound).
-func (c *Client) Delete(ctx context.Context, name string) error {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	c.prepare(req, fasthttp.MethodDelete, name)
-	if err := c.finish(req, name); err != nil {
-		return err
-	}
-	if err := c.do(ctx, req, resp); err != nil {
-		return c.failed(fasthttp.MethodDelete, name, err)
-	}
-	switch st := resp.StatusCode(); st {
-	case fasthttp.StatusOK, fasthttp.StatusAccepted, fasthttp.StatusNoContent:
-		return nil
-	case fasthttp.StatusNotFound, fasthttp.StatusGone:
-		return backend.ErrNotFound
-	default:
-		return c.status(fasthttp.MethodDelete, name, st)
-	}
-}
