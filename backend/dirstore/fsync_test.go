@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -119,5 +120,86 @@ func TestRootCheckedOncePerInterval(t *testing.T) {
 	}
 	if ok, err := s.Exists(context.Background(), "f"); !ok || err != nil {
 		t.Errorf("after the due check: Exists = %v, %v; want true", ok, err)
+	}
+}
+
+// TestRemovalsDurable: with Fsync, Delete syncs the directory that held
+// the file before it returns (whoever asked is told it is done); the
+// expiry sweep syncs the directories it changed before it drops the
+// index file of a past hour, and nothing before (a lost removal is
+// found again while the index file is there); retention syncs nothing (a
+// lost removal is found again by the file's age).
+func TestRemovalsDurable(t *testing.T) {
+	dir := t.TempDir()
+	var synced []string
+	s, err := New(dir, Options{Fsync: true, SyncHook: func(fd int, path string) error {
+		synced = append(synced, path)
+		return unix.Fsync(fd)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := s.Root()
+	ctx := context.Background()
+	exp := time.Unix(1800000001, 0)
+	putMeta(t, s, "d/keep.txt", "", time.Time{})
+	putMeta(t, s, "d/x.txt", "", time.Time{})
+	putMeta(t, s, "gone/y.txt", "", time.Time{})
+	putMeta(t, s, "u/s1/expired.txt", "", exp)
+	putMeta(t, s, "u/s2/"+strings.Repeat("я", 130)+".txt", "", exp)
+	putMeta(t, s, "old/z.txt", "", time.Time{})
+
+	for _, tc := range []struct {
+		name string
+		want string
+	}{
+		{"d/x.txt", "d"},       // its directory stays: synced
+		{"gone/y.txt", "gone"}, // synced before the emptied directory goes
+	} {
+		synced = nil
+		if err := s.Delete(ctx, tc.name); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{filepath.Join(root, tc.want)}; !slices.Equal(synced, want) {
+			t.Errorf("Delete(%q) synced %q; want %q", tc.name, synced, want)
+		}
+	}
+
+	synced = nil
+	// Within the hour of the expiry: removed, the index file kept.
+	st, err := s.SweepExpired(ctx, ExpiryOptions{Now: func() time.Time { return exp.Add(time.Second) }})
+	if err != nil || st.Files != 2 {
+		t.Fatalf("SweepExpired: %+v, %v; want 2 files", st, err)
+	}
+	if len(synced) != 0 {
+		t.Errorf("sweep within the hour synced %q; want nothing yet", synced)
+	}
+	// Past the hour: the index file goes (nothing left to sync).
+	st, err = s.SweepExpired(ctx, ExpiryOptions{Now: func() time.Time { return exp.Add(2 * time.Hour) }})
+	if err != nil || st.Files != 0 {
+		t.Fatalf("second SweepExpired: %+v, %v", st, err)
+	}
+	// One more, beside a file that keeps "u": past the hour at once.
+	putMeta(t, s, "u/s3/stays.txt", "", time.Time{})
+	putMeta(t, s, "u/s4/x.txt", "", exp)
+	synced = nil
+	st, err = s.SweepExpired(ctx, ExpiryOptions{Now: func() time.Time { return exp.Add(2 * time.Hour) }})
+	if err != nil || st.Files != 1 {
+		t.Fatalf("third SweepExpired: %+v, %v; want 1 file", st, err)
+	}
+	// The slot directory s4 went with the file: "u", which held it, is
+	// the directory to sync before the index file goes.
+	if want := []string{filepath.Join(root, "u")}; !slices.Equal(synced, want) {
+		t.Errorf("sweep of a past hour synced %q; want %q", synced, want)
+	}
+
+	synced = nil
+	old := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(filepath.Join(dir, "old", "z.txt"), old, old)
+	if st, err := s.Sweep(ctx, RetentionOptions{MaxAge: time.Hour, Pause: time.Microsecond}); err != nil || st.Files != 1 {
+		t.Fatalf("Sweep: %+v, %v", st, err)
+	}
+	if len(synced) != 0 {
+		t.Errorf("retention synced %q; want nothing", synced)
 	}
 }
