@@ -39,10 +39,15 @@ var (
 )
 
 // ReservedName is the path segment stores keep for themselves (the
-// directory store's temporaries and state, an HTTP origin's metadata):
-// edge/urlpath refuses it in every segment of a slot path, so no upload
-// can ever be fetched or stored under it.
+// directory store's temporaries and state), and, followed by a dot, the
+// start of the names they give their own files beside uploads (an HTTP
+// origin's metadata, ReservedPrefix): edge/urlpath refuses both in every
+// segment of a slot path, so no upload can ever be fetched or stored
+// under them.
 const ReservedName = ".upedge"
+
+// ReservedPrefix starts the segments stores name their own files with.
+const ReservedPrefix = ReservedName + "."
 
 // PutInfo describes an upload whose token the edge has already verified.
 type PutInfo struct {

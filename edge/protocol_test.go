@@ -276,7 +276,8 @@ func testBadPaths(t *testing.T, b testBackend) {
 	}
 	for _, tc := range []badPath{
 		{"/upload/.upedge/tmp/x", http.StatusBadRequest},
-		{"/upload/a/.upedge/x", http.StatusBadRequest}, // an HTTP origin's metadata
+		{"/upload/a/.upedge/x", http.StatusBadRequest},
+		{"/upload/a/.upedge.x", http.StatusBadRequest}, // an HTTP origin's metadata
 		{"/upload/a/%2Eupedge/x", http.StatusBadRequest},
 		{"/upload/a/" + strings.Repeat("x", urlpath.MaxPath-1), http.StatusRequestURITooLong},
 		{"/upload/a/" + strings.Repeat("%C3%A9", urlpath.MaxPath/2), http.StatusRequestURITooLong},

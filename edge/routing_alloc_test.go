@@ -43,6 +43,7 @@ func TestRoutingAllocatesNothing(t *testing.T) {
 		{"PUT too long", "PUT", "/upload/abc/" + strings.Repeat("%D1%8F", 520) + "?v=" + badMAC, 10, 414},
 		{"GET too long", "GET", "/upload/abc/" + strings.Repeat("x", 1100), 0, 414},
 		{"GET reserved", "GET", "/upload/abc/.upedge/x", 0, 400},
+		{"GET metadata", "GET", "/upload/abc/.upedge.x", 0, 400},
 		{"OPTIONS", "OPTIONS", "/upload/abc/x", 0, 204},
 		{"DELETE", "DELETE", "/upload/abc/x", 0, 405},
 	} {

@@ -14,9 +14,9 @@
 // Such an origin keeps bytes and nothing else: nginx serves a type it
 // guesses from the file name. What the edge knows of an upload (Meta:
 // its Content-Type, size, slot path, uploader and expiry) is kept in a
-// small JSON sidecar object, MetaName(name) = "DIR/.upedge/FILE" beside
-// "DIR/FILE". edge/urlpath refuses the segment ".upedge"
-// (backend.ReservedName) in every slot path, so a sidecar can never be
+// small JSON sidecar object, MetaName(name) = "DIR/.upedge.FILE" beside
+// "DIR/FILE". edge/urlpath refuses segments that start with ".upedge."
+// (backend.ReservedPrefix) in every slot path, so a sidecar can never be
 // fetched or overwritten as an upload of its own. Whoever keeps more per
 // object (expiry, uploader for purges) adds a field to Meta: it is
 // written by Put and read by Get, and nothing else changes.
@@ -37,10 +37,9 @@
 //     replaced by other means) is ignored the same way. A sidecar that
 //     cannot be read (the origin fails) fails the download (502/504):
 //     expiry must not be skipped because the origin stumbled.
-//   - The object deleted by other means: its sidecar stays until the
-//     slot directory goes (find -empty -delete leaves .upedge
-//     directories with a sidecar in them) and harms nothing: a new upload
-//     of the name replaces it. Delete removes the object, then the
+//   - The object deleted by other means: its sidecar stays (and keeps its
+//     slot directory) until it is deleted too, and harms nothing: a new
+//     upload of the name replaces it. Delete removes the object, then the
 //     sidecar.
 //
 // # Long names
@@ -80,6 +79,7 @@ const MaxSegment = longname.NameMax
 // beside them (see the package doc).
 type Store struct {
 	*originclient.Client
+	metas metaCache
 }
 
 var _ backend.Store = (*Store)(nil)
@@ -153,7 +153,7 @@ func New(rawURL string, opts originclient.Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{c}, nil
+	return &Store{Client: c}, nil
 }
 
 func badURL(err error) error { return &originclient.FieldError{Field: "URL", Err: err} }
@@ -181,6 +181,9 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 	if err := s.Client.Put(ctx, name, info, body); err != nil {
 		return err
 	}
+	// What was remembered of an earlier object of that name (deleted by
+	// other means) is not this one's.
+	s.metas.forget(name)
 	err := s.putMeta(ctx, newMeta(name, info))
 	if err == nil {
 		return nil
@@ -199,9 +202,29 @@ type metaResult struct {
 }
 
 // Get implements backend.Store: the origin's answer about the object,
-// with the Content-Type and Expires of its metadata, which is read at
-// the same time.
+// with the Content-Type and Expires of its metadata. The sidecar is read
+// at the same time as the object the first time; afterwards what it said
+// is remembered for that version of the object (metaCache), and it is
+// read again only when the object changed.
 func (s *Store) Get(ctx context.Context, name string, req *backend.GetRequest) (*backend.Object, error) {
+	if e, ok := s.metas.lookup(name); ok {
+		o, err := s.Client.Get(ctx, name, req)
+		if err != nil {
+			return nil, err
+		}
+		if !e.valid(o) {
+			m, written, err := s.getMeta(ctx, name)
+			if err != nil {
+				o.Close()
+				return nil, err
+			}
+			e = s.learn(name, m, written, o)
+		}
+		if e.meta != nil {
+			e.meta.apply(o)
+		}
+		return o, nil
+	}
 	mc := make(chan metaResult, 1)
 	go func() {
 		m, written, err := s.getMeta(ctx, name)
@@ -216,16 +239,29 @@ func (s *Store) Get(ctx context.Context, name string, req *backend.GetRequest) (
 		o.Close()
 		return nil, r.err
 	}
-	if r.meta != nil && r.meta.describes(name, r.written, o) {
-		r.meta.apply(o)
+	if e := s.learn(name, r.meta, r.written, o); e.meta != nil {
+		e.meta.apply(o)
 	}
 	return o, nil
+}
+
+// learn remembers what the sidecar m, written at written, says about the
+// version of the object o is, and returns it: m itself if it describes
+// the object, nothing otherwise.
+func (s *Store) learn(name string, m *Meta, written time.Time, o *backend.Object) metaEntry {
+	e := metaEntry{size: o.Size, modTime: o.ModTime}
+	if m != nil && m.describes(name, written, o) {
+		e.meta = m
+	}
+	s.metas.store(name, e)
+	return e
 }
 
 // Delete removes name and then its metadata (a sidecar without its object
 // harms nothing; the other way round would serve the object without it).
 // Nothing under name is backend.ErrNotFound.
 func (s *Store) Delete(ctx context.Context, name string) error {
+	s.metas.forget(name)
 	if err := s.Client.Delete(ctx, name); err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func TestHeadersSent(t *testing.T) {
 		body string
 	}{
 		{"/base/r/my%20file.txt", map[string]string{"If-None-Match": "*", "Content-Type": "text/plain", "Content-Length": "5"}, "hello"},
-		{"/base/r/.upedge/my%20file.txt", map[string]string{"If-None-Match": "", "Content-Type": "application/json"},
+		{"/base/r/.upedge.my%20file.txt", map[string]string{"If-None-Match": "", "Content-Type": "application/json"},
 			`{"name":"r/my file.txt","size":5,"content_type":"text/plain","uploader":"alice@example.org","expires":1717689600}`},
 	} {
 		r := got[i]
@@ -320,7 +320,7 @@ func TestMetadataFailures(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			log = append(log, m+" "+p)
-			meta := strings.Contains(p, "/.upedge/")
+			meta := strings.Contains(p, "/.upedge.")
 			switch {
 			case m == "PUT":
 				b, _ := io.ReadAll(ctx.RequestBodyStream())
@@ -352,6 +352,7 @@ func TestMetadataFailures(t *testing.T) {
 					return
 				}
 				ctx.Response.Header.SetContentType("application/octet-stream")
+				ctx.Response.Header.Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
 				ctx.SetBody(b)
 			}
 		})
@@ -388,12 +389,34 @@ func TestMetadataFailures(t *testing.T) {
 			t.Errorf("second Delete: %v; want ErrNotFound", err)
 		}
 	})
+	t.Run("remembered per version", func(t *testing.T) {
+		s, log := start(t, origin{})
+		if err := put(s); err != nil {
+			t.Fatal(err)
+		}
+		get := func() string {
+			t.Helper()
+			*log = nil
+			o, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Close()
+			return o.ContentType + " " + strings.Join(*log, ",")
+		}
+		if got, want := get(), "text/x-kept GET /base/d/.upedge.f.txt,GET /base/d/f.txt"; got != want && got != "text/x-kept GET /base/d/f.txt,GET /base/d/.upedge.f.txt" {
+			t.Errorf("first GET: %q; want the object and its sidecar", got)
+		}
+		if got, want := get(), "text/x-kept GET /base/d/f.txt"; got != want {
+			t.Errorf("second GET: %q; want %q (the sidecar remembered)", got, want)
+		}
+	})
 	t.Run("sidecar write fails", func(t *testing.T) {
 		s, log := start(t, origin{metaPut: 500})
 		if err := put(s); !errors.Is(err, backend.ErrUnavailable) {
 			t.Fatalf("Put: %v; want ErrUnavailable", err)
 		}
-		want := []string{"PUT /base/d/f.txt", "PUT /base/d/.upedge/f.txt", "PUT /base/d/.upedge/f.txt", "DELETE /base/d/f.txt"}
+		want := []string{"PUT /base/d/f.txt", "PUT /base/d/.upedge.f.txt", "PUT /base/d/.upedge.f.txt", "DELETE /base/d/f.txt"}
 		if got := *log; strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("requests %q; want %q", got, want)
 		}

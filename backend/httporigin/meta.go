@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/upedge/upedge/backend"
@@ -35,15 +36,19 @@ type Meta struct {
 const metaType = "application/json"
 
 // MetaName returns the name of the sidecar holding name's metadata: the
-// object's last segment in a backend.ReservedName directory beside it
-// ("slot/.upedge/photo.jpg" for "slot/photo.jpg"). No slot path can name
-// it, since edge/urlpath refuses that segment: an upload can never
-// fetch or overwrite metadata. Beside the object, not in a tree of its
-// own, so that whatever removes a slot directory on the origin removes
-// its metadata with it.
+// object's last segment behind backend.ReservedPrefix, beside it
+// ("slot/.upedge.photo.jpg" for "slot/photo.jpg"). No slot path can name
+// it, since edge/urlpath refuses segments that start so: an upload can
+// never fetch or overwrite metadata. Beside the object, not in a tree of
+// its own, so that whatever removes a slot directory on the origin
+// removes its metadata with it, and in the object's directory, not a
+// subdirectory: nginx takes about 0.6 ms more for each directory it
+// makes (measured: 0.74 ms for a small PUT into an existing directory,
+// 2.2 ms two levels down). A sidecar name longer than MaxSegment is sent
+// in its backend/longname form like any other.
 func MetaName(name string) string {
 	dir, file := path.Split(name)
-	return dir + backend.ReservedName + "/" + file
+	return dir + backend.ReservedPrefix + file
 }
 
 // newMeta is the metadata kept for an upload of name.
@@ -112,4 +117,65 @@ func (m *Meta) apply(o *backend.Object) {
 	if m.Expires != 0 {
 		o.Expires = time.Unix(m.Expires, 0)
 	}
+}
+
+// metaCacheEntries bounds the metadata the store remembers: about 300
+// bytes each, 5 MiB in all.
+const metaCacheEntries = 1 << 14
+
+// metaCache remembers, per name, what the sidecar said about one version
+// of the object (its size and modification time), so that downloads after
+// the first take one request to the origin instead of two. Uploads are
+// immutable: an entry holds until the object's validators change (it was
+// replaced or uploaded anew by other means), and then the sidecar is read
+// again. A sidecar that was missing is remembered too (meta nil).
+type metaCache struct {
+	mu    sync.Mutex
+	items map[string]metaEntry
+}
+
+type metaEntry struct {
+	meta    *Meta // nil: no sidecar describes this version
+	size    int64
+	modTime time.Time
+}
+
+// lookup returns what is known of name, if anything.
+func (c *metaCache) lookup(name string) (metaEntry, bool) {
+	c.mu.Lock()
+	e, ok := c.items[name]
+	c.mu.Unlock()
+	return e, ok
+}
+
+// valid reports whether e was learnt about the version of the object o is.
+func (e *metaEntry) valid(o *backend.Object) bool {
+	return o.Size >= 0 && e.size == o.Size && !o.ModTime.IsZero() && e.modTime.Equal(o.ModTime)
+}
+
+// store remembers e for name, dropping entries in map order (random)
+// when full.
+func (c *metaCache) store(name string, e metaEntry) {
+	if e.size < 0 || e.modTime.IsZero() {
+		return // nothing to validate it by
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.items == nil {
+		c.items = make(map[string]metaEntry)
+	}
+	for k := range c.items {
+		if len(c.items) < metaCacheEntries {
+			break
+		}
+		delete(c.items, k)
+	}
+	c.items[name] = e
+}
+
+// forget drops name (Delete).
+func (c *metaCache) forget(name string) {
+	c.mu.Lock()
+	delete(c.items, name)
+	c.mu.Unlock()
 }

@@ -75,7 +75,7 @@ func TestHTTPOriginMetadata(t *testing.T) {
 				t.Errorf("%s: %d %q %q; want 200 %q", name, st, ct, got, custom)
 			}
 		}
-		b, err := os.ReadFile(filepath.Join(n.Root, "m1", ".upedge", "photo.jpg"))
+		b, err := os.ReadFile(filepath.Join(n.Root, "m1", ".upedge.photo.jpg"))
 		if err != nil {
 			t.Fatalf("no sidecar on the origin: %v", err)
 		}
@@ -92,7 +92,7 @@ func TestHTTPOriginMetadata(t *testing.T) {
 
 	t.Run("sidecar unreachable through the edge", func(t *testing.T) {
 		for _, m := range []string{http.MethodGet, http.MethodPut} {
-			req, _ := http.NewRequest(m, base+"m1/.upedge/photo.jpg", strings.NewReader("x"))
+			req, _ := http.NewRequest(m, base+"m1/.upedge.photo.jpg", strings.NewReader("x"))
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -102,7 +102,7 @@ func TestHTTPOriginMetadata(t *testing.T) {
 				t.Errorf("%s of a sidecar: %d; want 400", m, resp.StatusCode)
 			}
 		}
-		if st := upload(t, "m1/.upedge/photo.jpg", "text/html", []byte("<script>")); st != http.StatusBadRequest {
+		if st := upload(t, "m1/.upedge.photo.jpg", "text/html", []byte("<script>")); st != http.StatusBadRequest {
 			t.Errorf("signed upload over a sidecar: %d; want 400", st)
 		}
 	})
@@ -120,6 +120,11 @@ func TestHTTPOriginMetadata(t *testing.T) {
 	t.Run("object replaced by other means", func(t *testing.T) {
 		if st := upload(t, "m3/a.jpg", custom, body); st != 201 {
 			t.Fatalf("upload: %d", st)
+		}
+		// Served once: what its sidecar says is remembered for this
+		// version of the object.
+		if st, ct, _ := served(t, "m3/a.jpg"); st != 200 || ct != custom {
+			t.Fatalf("upload: %d %q", st, ct)
 		}
 		// Another object of the same size, newer than its sidecar: the
 		// sidecar is not its.
@@ -157,19 +162,18 @@ func TestHTTPOriginMetadata(t *testing.T) {
 	})
 
 	t.Run("metadata cannot be written", func(t *testing.T) {
-		// A file where the sidecar's directory must be: nginx refuses the
+		// A directory where the sidecar must be: nginx refuses the
 		// sidecar, the upload fails and is undone, and the slot can be
 		// tried again once the origin is fixed.
-		os.MkdirAll(filepath.Join(n.Root, "m5"), 0o755)
-		blocker := filepath.Join(n.Root, "m5", ".upedge")
-		os.WriteFile(blocker, nil, 0o644)
+		blocker := filepath.Join(n.Root, "m5", ".upedge.a.bin")
+		os.MkdirAll(filepath.Join(blocker, "x"), 0o755)
 		if st := upload(t, "m5/a.bin", custom, body); st != http.StatusBadGateway {
 			t.Errorf("upload without metadata: %d; want 502", st)
 		}
 		if _, err := os.Stat(filepath.Join(n.Root, "m5", "a.bin")); !os.IsNotExist(err) {
 			t.Errorf("object left after its metadata failed: %v", err)
 		}
-		os.Remove(blocker)
+		os.RemoveAll(blocker)
 		if st := upload(t, "m5/a.bin", custom, body); st != 201 {
 			t.Errorf("upload retried: %d; want 201", st)
 		}

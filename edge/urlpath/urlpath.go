@@ -51,8 +51,9 @@ func NormalizePrefix(p string) string {
 // Relative appends to dst the decoded path of rawPath below prefix and
 // returns it. rawPath is the path of the request URI as sent (no query);
 // prefix must come from NormalizePrefix. The result has no leading slash,
-// no empty, "." or ".." segment, no segment backend.ReservedName, no NUL
-// or other control byte, and at most MaxPath bytes.
+// no empty, "." or ".." segment, no segment backend.ReservedName or
+// starting with backend.ReservedPrefix, no NUL or other control byte, and
+// at most MaxPath bytes.
 func Relative(dst, rawPath []byte, prefix string) ([]byte, error) {
 	if len(rawPath) < len(prefix) || string(rawPath[:len(prefix)]) != prefix {
 		return dst, ErrOutsidePrefix
@@ -103,7 +104,7 @@ func Valid(p []byte) bool {
 		}
 		seg := p[segStart:i]
 		switch {
-		case len(seg) == 0, string(seg) == backend.ReservedName:
+		case len(seg) == 0, string(seg) == backend.ReservedName, hasPrefix(seg, backend.ReservedPrefix):
 			return false
 		case len(seg) == 1 && seg[0] == '.':
 			return false
@@ -113,4 +114,8 @@ func Valid(p []byte) bool {
 		segStart = i + 1
 	}
 	return true
+}
+
+func hasPrefix(b []byte, p string) bool {
+	return len(b) >= len(p) && string(b[:len(p)]) == p
 }

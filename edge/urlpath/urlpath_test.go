@@ -44,7 +44,9 @@ func TestRelative(t *testing.T) {
 		{"/upload/abc/.upedge/x", "/upload/", "", ErrBadPath},
 		{"/upload/abc/%2Eupedge", "/upload/", "", ErrBadPath},
 		{"/upload/abc/.upedge", "/upload/", "", ErrBadPath},
-		{"/upload/abc/.upedge.txt", "/upload/", "abc/.upedge.txt", nil},
+		{"/upload/abc/.upedge.txt", "/upload/", "", ErrBadPath}, // an HTTP origin's metadata name
+		{"/upload/abc/.upedge.", "/upload/", "", ErrBadPath},
+		{"/upload/abc/.upedgetxt", "/upload/", "abc/.upedgetxt", nil},
 		{"/upload/abc/x.upedge", "/upload/", "abc/x.upedge", nil},
 		{"/upload/.upedgex/a", "/upload/", ".upedgex/a", nil},
 	}
@@ -83,7 +85,7 @@ func FuzzRelative(f *testing.F) {
 			t.Fatalf("accepted %q as %q", raw, got)
 		}
 		for _, seg := range strings.Split(string(got), "/") {
-			if seg == "" || seg == "." || seg == ".." || seg == ".upedge" || strings.ContainsRune(seg, 0) {
+			if seg == "" || seg == "." || seg == ".." || seg == ".upedge" || strings.HasPrefix(seg, ".upedge.") || strings.ContainsRune(seg, 0) {
 				t.Fatalf("accepted %q with segment %q", raw, seg)
 			}
 		}
