@@ -203,3 +203,21 @@ func TestRemovalsDurable(t *testing.T) {
 		t.Errorf("retention synced %q; want nothing", synced)
 	}
 }
+
+// TestReservedDirRemoved: `rm -rf STORE/.upedge` under a store: the next
+// upload (with an expiry, so that the index is written too) makes what it
+// needs again.
+func TestReservedDirRemoved(t *testing.T) {
+	bothTempKinds(t, func(t *testing.T, s *Store, dir string) {
+		if err := os.RemoveAll(filepath.Join(dir, ReservedDir)); err != nil {
+			t.Fatal(err)
+		}
+		putMeta(t, s, "r/x.txt", "alice@example.org", time.Unix(1800000001, 0))
+		if _, err := os.Stat(filepath.Join(dir, ReservedDir, expiryDirName, "1800000000")); err != nil {
+			t.Errorf("expiry index not written: %v", err)
+		}
+		if err := s.CheckWritable(); err != nil {
+			t.Errorf("CheckWritable: %v", err)
+		}
+	})
+}
