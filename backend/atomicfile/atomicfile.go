@@ -101,17 +101,8 @@ func MkdirAll(dir string, opts *Options) error {
 }
 
 // SyncDir syncs the directory dir (with Sync), so that the entries made
-// or removed in it last survive a power cut.
+// or removed in it last survive a power cut: after a removal someone was
+// told about (a DELETE answered 204, a purge for an account's deletion).
+// A removal that is merely repeated when lost (retention's) does not
+// need it.
 func SyncDir(dir string, opts *Options) error { return opts.syncDir(dir) }
-
-// Remove removes the file path and, with Sync, syncs the directory that
-// held it, so that a removal someone was told about (a DELETE answered
-// 204, a purge done for an account's deletion) stays done after a power
-// cut. A removal that is merely repeated when lost (retention's) does not
-// need it. Nothing at path is an error wrapping unix.ENOENT.
-func Remove(path string, opts *Options) error {
-	if err := unix.Unlink(path); err != nil {
-		return fmt.Errorf("cannot remove %q: %w", path, err)
-	}
-	return opts.syncDir(filepath.Dir(path))
-}

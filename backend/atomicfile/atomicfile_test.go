@@ -223,21 +223,19 @@ func TestTempDirRecreated(t *testing.T) {
 	})
 }
 
-func TestRemoveSyncsDirectory(t *testing.T) {
+func TestSyncDir(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "f")
-	if err := os.WriteFile(path, nil, 0o644); err != nil {
+	var rec recorder
+	if err := SyncDir(dir, &Options{Sync: true, SyncHook: rec.hook}); err != nil {
 		t.Fatal(err)
 	}
-	var rec recorder
-	opts := Options{Sync: true, SyncHook: rec.hook}
-	if err := Remove(path, &opts); err != nil {
+	if err := SyncDir(dir, &Options{SyncHook: rec.hook}); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{dir}; !slices.Equal(rec.paths, want) {
-		t.Errorf("synced %q; want %q", rec.paths, want)
+		t.Errorf("synced %q; want %q (once: the second without Sync)", rec.paths, want)
 	}
-	if err := Remove(path, &opts); !errors.Is(err, unix.ENOENT) {
-		t.Errorf("second Remove: got %v; want ENOENT", err)
+	if err := SyncDir(filepath.Join(dir, "gone"), &Options{Sync: true}); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("SyncDir of a missing directory: got %v; want ENOENT", err)
 	}
 }

@@ -39,9 +39,6 @@ func NewTempDir(dir string, opts Options) *TempDir {
 // replaced. Call it before the TempDir is used.
 func (td *TempDir) OnMissing(f func()) { td.onMissing = f }
 
-// Dir returns the directory temporaries are made in.
-func (td *TempDir) Dir() string { return td.dir }
-
 // RemoveTemps removes the named temporaries a previous process left in
 // dir. Call it before the TempDir of dir is used.
 func RemoveTemps(dir string) error {
