@@ -13,6 +13,13 @@
 // seen without them (meta.go); uploads with an expiry are also noted in an
 // index that the expiry sweeper reads instead of the whole store
 // (expiry.go).
+//
+// A file is stored under its slot path, but for segments longer than the
+// file system takes (NAME_MAX), which are stored under their
+// backend/longname form with the real name in an xattr (diskName). The
+// store directory is held open and followed when it is replaced or
+// removed under the store, and the reserved directories are made again
+// when they vanish (root.go).
 package dirstore
 
 import (
