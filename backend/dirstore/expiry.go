@@ -95,15 +95,7 @@ func (o *ExpiryOptions) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = DefaultExpiryInterval
 	}
-	if o.Batch <= 0 {
-		o.Batch = defaultBatch
-	}
-	if o.Pause <= 0 {
-		o.Pause = defaultPause
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	sweepDefaults(&o.Batch, &o.Pause, &o.Now)
 }
 
 // RunExpiry sweeps expired files every opts.Interval until ctx is done.
@@ -111,19 +103,10 @@ func (o *ExpiryOptions) defaults() {
 // without expiries reads one empty directory.
 func (s *Store) RunExpiry(ctx context.Context, opts ExpiryOptions) {
 	opts.defaults()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := s.SweepExpired(ctx, opts); err != nil && opts.OnError != nil && ctx.Err() == nil {
-			opts.OnError(err)
-		}
-		t.Reset(opts.Interval)
-	}
+	sweepEvery(ctx, opts.Interval, opts.OnError, func(ctx context.Context) error {
+		_, err := s.SweepExpired(ctx, opts)
+		return err
+	})
 }
 
 // SweepExpired removes, in one pass, the files whose expiry has passed and
