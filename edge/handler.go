@@ -67,7 +67,8 @@ type Options struct {
 	// Logger receives internal errors (never shown to clients); default
 	// slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for v3 timestamps; default time.Now.
+	// Now is the clock for v3 timestamps and file expiries; default
+	// time.Now.
 	Now func() time.Time
 
 	// --- operations hooks (issue 6) ---
@@ -172,6 +173,9 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	h := &Handler{
 		store:    store,
@@ -358,6 +362,7 @@ var storeStatuses = [...]struct {
 	{backend.ErrExists, fasthttp.StatusConflict},
 	{backend.ErrNotFound, fasthttp.StatusNotFound},
 	{backend.ErrBadName, fasthttp.StatusBadRequest},
+	{backend.ErrNameTooLong, fasthttp.StatusRequestURITooLong},
 	{backend.ErrIncomplete, fasthttp.StatusBadRequest},
 	{backend.ErrNoSpace, fasthttp.StatusInsufficientStorage},
 	{backend.ErrUnavailable, fasthttp.StatusBadGateway},
@@ -383,6 +388,8 @@ func (h *Handler) slotPath(ctx *fasthttp.RequestCtx, sc *scratch) int {
 		return 0
 	case errors.Is(err, urlpath.ErrOutsidePrefix):
 		return fasthttp.StatusNotFound
+	case errors.Is(err, urlpath.ErrTooLong):
+		return fasthttp.StatusRequestURITooLong
 	}
 	return fasthttp.StatusBadRequest
 }

@@ -63,6 +63,10 @@ func TestRoutingAllocatesNothing(t *testing.T) {
 		{"PUT too large", "PUT", "/upload/abc123/big.bin?v=" + badMAC, 100 << 10, 413, "", false},
 		{"PUT bad path", "PUT", "/upload/abc/%2e%2e/x?v=" + badMAC, 10, 400, "", false},
 		{"GET outside prefix", "GET", "/elsewhere/x", 0, 404, "", false},
+		{"PUT too long", "PUT", "/upload/abc/" + strings.Repeat("%D1%8F", 520) + "?v=" + badMAC, 10, 414, "", false},
+		{"GET too long", "GET", "/upload/abc/" + strings.Repeat("x", 1100), 0, 414, "", false},
+		{"GET reserved", "GET", "/upload/abc/.upedge/x", 0, 400, "", false},
+		{"GET metadata", "GET", "/upload/abc/.upedge.x", 0, 400, "", false},
 		{"OPTIONS", "OPTIONS", "/upload/abc/x", 0, 204, "", false},
 		{"DELETE", "DELETE", "/upload/abc/x", 0, 405, "", false},
 	} {

@@ -115,7 +115,7 @@ func testJWT(t *testing.T, b testBackend) {
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, body) {
 		t.Fatalf("GET: got %d %q; want 200 %q", resp.StatusCode, got, body)
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "image/png" && !b.ownContentType {
+	if ct := resp.Header.Get("Content-Type"); ct != "image/png" {
 		t.Errorf("Content-Type: got %q; want %q (the filetype claim)", ct, "image/png")
 	}
 	info := rec.info(path)

@@ -2,7 +2,6 @@ package atomicfile
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -180,52 +179,63 @@ func TestRemoveTemps(t *testing.T) {
 	}
 }
 
-func TestRemove(t *testing.T) {
-	root := t.TempDir()
-	mk := func(name string) {
-		t.Helper()
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
+// TestTempDirRecreated: the directory of temporaries removed under a
+// TempDir, with its parent, is made again (and its parents synced) by the
+// next Create, after OnMissing was called.
+func TestTempDirRecreated(t *testing.T) {
+	bothTempKinds(t, func(t *testing.T, named bool) {
+		root := t.TempDir()
+		var rec recorder
+		td := newTempDir(t, filepath.Join(root, "store"), Options{Sync: true, SyncHook: rec.hook}, named)
+		missing := 0
+		td.OnMissing(func() { missing++ })
+		for i, remove := range []string{"", filepath.Join(root, "store", "tmp"), filepath.Join(root, "store")} {
+			if remove != "" {
+				if err := os.RemoveAll(remove); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec.paths = nil
+			tf, err := td.Create()
+			if err != nil {
+				t.Fatalf("Create after removing %q: %v", remove, err)
+			}
+			path := filepath.Join(root, "store", "f"+string(rune('0'+i)))
+			if err := tf.Link(path); err != nil {
+				t.Fatalf("Link after removing %q: %v", remove, err)
+			}
+			tf.Close()
+			if missing != i {
+				t.Errorf("after removing %q: OnMissing called %d times; want %d", remove, missing, i)
+			}
+			var want []string
+			switch i {
+			case 1:
+				want = []string{filepath.Join(root, "store")}
+			case 2:
+				want = []string{root, filepath.Join(root, "store")}
+			}
+			want = append(want, path, filepath.Join(root, "store"))
+			if !slices.Equal(rec.paths, want) {
+				t.Errorf("after removing %q: synced %q; want %q", remove, rec.paths, want)
+			}
 		}
-		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mk("a/b/c/one.txt")
-	mk("a/two.txt")
+	})
+}
+
+func TestSyncDir(t *testing.T) {
+	dir := t.TempDir()
 	var rec recorder
-	opts := Options{Sync: true, SyncHook: rec.hook}
-	if err := Remove(root, "a/b/c/one.txt", &opts); err != nil {
+	if err := SyncDir(dir, &Options{Sync: true, SyncHook: rec.hook}); err != nil {
 		t.Fatal(err)
 	}
-	// b/c and b went with the file; a holds two.txt and stays.
-	if _, err := os.Stat(filepath.Join(root, "a/b")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a/b after removing its only file: got %v; want it gone", err)
-	}
-	if want := []string{filepath.Join(root, "a")}; !slices.Equal(rec.paths, want) {
-		t.Errorf("synced %q; want %q", rec.paths, want)
-	}
-	rec.paths = nil
-	if err := Remove(root, "a/two.txt", &opts); err != nil {
+	if err := SyncDir(dir, &Options{SyncHook: rec.hook}); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{root}; !slices.Equal(rec.paths, want) {
-		t.Errorf("synced %q; want %q (the root, which held a)", rec.paths, want)
+	if want := []string{dir}; !slices.Equal(rec.paths, want) {
+		t.Errorf("synced %q; want %q (once: the second without Sync)", rec.paths, want)
 	}
-	if _, err := os.Stat(root); err != nil {
-		t.Errorf("root: %v; want it kept", err)
-	}
-	for _, missing := range []string{"a/two.txt", "nothing", "x/y"} {
-		if err := Remove(root, missing, &opts); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Remove(%q): got %v; want fs.ErrNotExist", missing, err)
-		}
-	}
-	mk("d/e.txt")
-	if err := Remove(root, "d", &opts); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Remove of a directory: got %v; want fs.ErrNotExist", err)
-	}
-	if err := Remove(root, "d/e.txt", &Options{}); err != nil {
-		t.Fatal(err)
+	if err := SyncDir(filepath.Join(dir, "gone"), &Options{Sync: true}); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("SyncDir of a missing directory: got %v; want ENOENT", err)
 	}
 }

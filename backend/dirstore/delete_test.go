@@ -10,10 +10,10 @@ import (
 	"github.com/upedge/upedge/backend"
 )
 
-// TestDelete: the file goes, the slot directories it leaves empty go, a
+// TestDeleteKeepsWhatIsLeft: the file goes, the slot directories it leaves empty go, a
 // directory still holding a file stays, and the reserved directory is
 // never touched.
-func TestDelete(t *testing.T) {
+func TestDeleteKeepsWhatIsLeft(t *testing.T) {
 	s, dir := newStore(t, false)
 	ctx := context.Background()
 	for _, name := range []string{"slot1/a.txt", "slot2/b.txt", "slot2/c.txt", "hash/random/d.txt"} {
@@ -87,25 +87,5 @@ func TestDeleteDropsCachedFile(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, "s/cached.txt", &backend.GetRequest{}); !errors.Is(err, backend.ErrNotFound) {
 		t.Errorf("Get after Delete: got %v; want ErrNotFound", err)
-	}
-}
-
-// TestDeleteSyncs: with Fsync, the directory that lost the entry is synced.
-func TestDeleteSyncs(t *testing.T) {
-	dir := t.TempDir()
-	var synced []string
-	s, err := New(dir, Options{Fsync: true, SyncHook: func(_ int, p string) error { synced = append(synced, p); return nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := put(s, "slot/x.bin", "x", ""); err != nil {
-		t.Fatal(err)
-	}
-	synced = nil
-	if err := s.Delete(context.Background(), "slot/x.bin"); err != nil {
-		t.Fatal(err)
-	}
-	if len(synced) != 1 || synced[0] != s.Root() {
-		t.Errorf("synced %q; want the store root, which held the removed slot directory", synced)
 	}
 }

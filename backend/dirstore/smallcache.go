@@ -41,6 +41,7 @@ type cachedFile struct {
 	data        []byte
 	etag        string
 	contentType string
+	expires     int64 // UNIX seconds, 0: none
 }
 
 func newSmallCache(budget int64) *smallCache {
@@ -111,5 +112,17 @@ func (c *smallCache) forget(fn string) {
 		c.used -= int64(len(old.data))
 		delete(c.items, fn)
 	}
+	c.mu.Unlock()
+}
+
+// reset drops every entry: the store directory was replaced, and names
+// now mean files of another one.
+func (c *smallCache) reset() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	clear(c.items)
+	c.used = 0
 	c.mu.Unlock()
 }

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
@@ -32,7 +33,13 @@ import (
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/httporigin"
 	"github.com/upedge/upedge/backend/internal/originclient"
+	"github.com/upedge/upedge/backend/longname"
 )
+
+// metaPrefix starts the headers of S3 user metadata: the uploader and
+// expiry of an upload are kept as x-amz-meta-upedge-uploader and
+// x-amz-meta-upedge-expires (see originclient.Config.MetaPrefix).
+const metaPrefix = "x-amz-meta-"
 
 // maxKeyLen is S3's limit on object key length in bytes.
 const maxKeyLen = 1024
@@ -120,12 +127,11 @@ func New(rawURL string, opts originclient.Options) (*Store, error) {
 			// s3utils.EncodePath) for the valid UTF-8 names let through.
 			dst = httporigin.AppendEscapedPath(dst, s.basePath)
 			dst = httporigin.AppendEscapedPath(dst, s.prefix)
-			return httporigin.AppendEscapedPath(dst, name)
+			return httporigin.AppendEscapedPath(dst, key(name))
 		},
 		Sign:              s.sign,
 		UnsatisfiableSize: actualObjectSize,
-		// DeleteObject answers 204 whether or not the key existed.
-		DeleteNeedsHead: true,
+		MetaPrefix:        metaPrefix,
 	})
 	if err != nil {
 		return nil, err
@@ -144,10 +150,16 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// sign adds the SigV4 headers to req. All headers set so far are signed.
-func (s *Store) sign(req *fasthttp.Request, name string) error {
+// sign adds the SigV4 headers to req. All headers set so far are signed,
+// and so are the path and the query of its URI.
+func (s *Store) sign(req *fasthttp.Request, _ string) error {
 	if s.opts.S3AccessKey == "" {
 		return nil
+	}
+	uri := req.URI()
+	path, err := url.PathUnescape(string(uri.PathOriginal()))
+	if err != nil {
+		return fmt.Errorf("cannot sign request path %q: %w", uri.PathOriginal(), err)
 	}
 	method := string(req.Header.Method())
 	payload := emptySHA256
@@ -164,7 +176,7 @@ func (s *Store) sign(req *fasthttp.Request, name string) error {
 	}
 	hreq := http.Request{
 		Method: method,
-		URL:    &url.URL{Scheme: s.scheme, Host: s.host, Path: s.basePath + s.prefix + name},
+		URL:    &url.URL{Scheme: s.scheme, Host: s.host, Path: path, RawQuery: string(uri.QueryString())},
 		Host:   s.host,
 		Header: h,
 	}
@@ -225,10 +237,40 @@ func (c *crcReader) Read(p []byte) (int, error) {
 
 func (c *crcReader) Close() error { return nil }
 
-// checkName refuses names S3 cannot hold as keys, and those that the
-// signer would escape differently from the request path.
+// key returns the key of name below the prefix: name itself, but for
+// segments over longname.NameMax bytes, which S3 allows but MinIO and
+// Versity's posix backend refuse (400), so that every S3 server holds
+// every name the edge accepts. They are stored in their backend/longname
+// form: a readable head, a hash and the extension.
+//
+// List cannot read a slot path back from such a key (S3 keeps at most
+// 2 KB of user metadata, too little for the longest names escaped): it
+// names those objects by their key, marked with KeyMark, which Delete
+// takes back, so that a purge removes them too.
+func key(name string) string {
+	if k, ok := strings.CutPrefix(name, KeyMark); ok {
+		return k
+	}
+	return longname.Map(name, longname.NameMax)
+}
+
+// KeyMark starts the names List gives objects stored under a longname
+// key: the key below the prefix follows. No slot path starts with it
+// (edge/urlpath refuses control bytes), and Exists, Put and Get refuse
+// such names.
+const KeyMark = "\x00"
+
+// checkName refuses names S3 cannot hold as keys: longer than 1024
+// bytes with the prefix (ErrNameTooLong), or not UTF-8, which the signer
+// would escape differently from the request path (ErrBadName).
 func (s *Store) checkName(name string) error {
-	if !utf8.ValidString(name) || len(s.prefix)+len(name) > maxKeyLen {
+	if strings.HasPrefix(name, KeyMark) {
+		return backend.ErrBadName
+	}
+	if len(s.prefix)+len(key(name)) > maxKeyLen {
+		return backend.ErrNameTooLong
+	}
+	if !utf8.ValidString(name) {
 		return backend.ErrBadName
 	}
 	return nil
@@ -261,20 +303,12 @@ const MaxObjectSize = 5 << 30
 // evaluates Range and the preconditions.
 func (s *Store) Get(ctx context.Context, name string, req *backend.GetRequest) (*backend.Object, error) {
 	if err := s.checkName(name); err != nil {
+		if errors.Is(err, backend.ErrNameTooLong) {
+			return nil, err
+		}
 		return nil, backend.ErrNotFound
 	}
 	return s.Client.Get(ctx, name, req)
-}
-
-// Delete implements backend.Store with HeadObject, then DeleteObject
-// (signed like the rest): S3 answers a DeleteObject of a missing key with
-// 204 too, so the HEAD tells ErrNotFound apart. The edges' credentials need
-// s3:DeleteObject for it.
-func (s *Store) Delete(ctx context.Context, name string) error {
-	if err := s.checkName(name); err != nil {
-		return backend.ErrNotFound
-	}
-	return s.Client.Delete(ctx, name)
 }
 
 // actualObjectSize reads N from S3's <ActualObjectSize>N</ActualObjectSize>

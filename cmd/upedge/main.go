@@ -2,6 +2,7 @@
 //
 //	upedge serve [--config FILE] [flags]   run the edge
 //	upedge sign  --secret S PATH SIZE      print a signed slot (PUT and GET URL, a JWT's header)
+//	upedge purge --uploader JID [flags]    delete the files of one uploader
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"os"
 
 	"github.com/upedge/upedge/bench"
+	"github.com/upedge/upedge/edge/ops/purge"
 	"github.com/upedge/upedge/edge/server"
 	"github.com/upedge/upedge/edge/slot"
 )
@@ -30,6 +32,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return slot.Main(args[1:], stdout, stderr)
 	case "bench":
 		return bench.Main(args[1:], stdout, stderr)
+	case "purge":
+		return purge.Main(args[1:], os.Environ(), stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -47,6 +51,8 @@ func usage(w io.Writer) {
                [--uploader U] [--expires T] PATH SIZE             print a PUT and a GET URL (and a JWT)
   upedge sign  --secret S --delete-secret D --delete PATH         print Metronome's signed DELETE URL
   upedge bench --base URL --secret S [--vs URL] [--scenarios ...]  load a server (and a peer)
+  upedge purge --uploader JID [--config FILE | --store DIR | --origin URL] [--dry-run]
+                                                                  delete an uploader's files
 Run 'upedge COMMAND --help' for a command's flags.
 `)
 }

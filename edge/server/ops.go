@@ -65,7 +65,7 @@ type ops struct {
 // newOps sets up the operations parts; store is nil behind an upstream
 // origin, where the parts that work on the store directory are refused by
 // the config's validation.
-func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log *slog.Logger) (*ops, error) {
+func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log *slog.Logger, syncHook func(int, string) error) (*ops, error) {
 	o := &ops{cfg: cfg, store: store, health: health, log: log}
 	root := ""
 	if store != nil {
@@ -99,7 +99,9 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 	}
 	if cfg.QuotasOn() {
 		rejected := set.NewCounter(`upedge_quota_rejections_total`)
-		if o.quota, err = quota.New(cfg.QuotaOptions(root, rejected.Inc)); err != nil {
+		qopts := cfg.QuotaOptions(root, rejected.Inc)
+		qopts.SyncHook = syncHook
+		if o.quota, err = quota.New(qopts); err != nil {
 			return nil, err
 		}
 	}
@@ -108,6 +110,7 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 		opts := cfg.CompressOptions(root)
 		opts.OnMake = func(string, int64, int64) { made.Inc() }
 		opts.OnError = func(err error) { log.Warn("compression failed; sending uncompressed", "err", err) }
+		opts.SyncHook = syncHook
 		if o.enc, err = compress.New(opts); err != nil {
 			return nil, err
 		}
@@ -181,6 +184,18 @@ func (o *ops) start(stdout io.Writer) {
 		opts.OnRemove = func(n int64) { files.Inc(); bytes.AddInt64(n) }
 		opts.OnError = func(err error) { o.log.Warn("retention sweep", "err", err) }
 		o.goWork(func(ctx context.Context) { o.store.RunRetention(ctx, opts) })
+	}
+	if o.store != nil {
+		// Always: uploads with an expiry may come at any time, and a
+		// sweep of a store without any reads one empty directory.
+		set := o.metrics.Set()
+		files := set.NewCounter(`upedge_expiry_removed_files_total`)
+		bytes := set.NewCounter(`upedge_expiry_removed_bytes_total`)
+		opts := dirstore.ExpiryOptions{
+			OnRemove: func(n int64) { files.Inc(); bytes.AddInt64(n) },
+			OnError:  func(err error) { o.log.Warn("expiry sweep", "err", err) },
+		}
+		o.goWork(func(ctx context.Context) { o.store.RunExpiry(ctx, opts) })
 	}
 	if o.quota != nil {
 		o.goWork(func(ctx context.Context) {

@@ -54,10 +54,11 @@ type Config struct {
 	// Sign, when set, authorizes a request whose headers are all set,
 	// just before it is sent; name is the object name it is about.
 	Sign func(req *fasthttp.Request, name string) error
-	// DeleteNeedsHead: the origin answers a DELETE of a missing object
-	// as one of an existing object (S3: 204 either way), so Delete asks
-	// with HEAD first whether there is anything to delete.
-	DeleteNeedsHead bool
+	// MetaPrefix, when set, is the header prefix of user metadata the
+	// origin keeps with an object ("x-amz-meta-" for S3): the uploader
+	// and the expiry of uploads are sent with the PUT and read back (see
+	// meta.go). Empty: the origin keeps none.
+	MetaPrefix string
 	// UnsatisfiableSize, when set, reads the size of the whole object
 	// from the body of a 416 answer that has no Content-Range (S3 puts
 	// it in its XML error), or returns -1. Without it, or when it finds
@@ -128,6 +129,7 @@ func New(cfg Config) (*Client, error) {
 		// The path is escaped by AppendPath and, for S3, signed as it is.
 		DisablePathNormalizing: true,
 		ReadBufferSize:         16 << 10,
+		MaxResponseBodySize:    maxSmallBody,
 		WriteBufferSize:        64 << 10,
 		// A HEAD on a connection found stale is sent again; a PUT with
 		// its body stream never is (fasthttp's rule; Put retries itself
@@ -266,41 +268,6 @@ func (c *Client) head(ctx context.Context, name string) (bool, error) {
 		return true, nil
 	default:
 		return false, c.status(fasthttp.MethodHead, name, st)
-	}
-}
-
-// Delete implements backend.Store's Delete with a DELETE: 200, 202 and
-// 204 are success, 404 and 410 ErrNotFound. With Config.DeleteNeedsHead a
-// HEAD first tells whether there is anything, so two deletes racing for
-// one object may both succeed there.
-func (c *Client) Delete(ctx context.Context, name string) error {
-	if c.cfg.DeleteNeedsHead {
-		exists, err := c.head(ctx, name)
-		if err != nil {
-			return err
-		}
-		if !exists {
-			return backend.ErrNotFound
-		}
-	}
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	c.prepare(req, fasthttp.MethodDelete, name)
-	if err := c.finish(req, name); err != nil {
-		return err
-	}
-	if err := c.do(ctx, req, resp); err != nil {
-		return c.failed(fasthttp.MethodDelete, name, err)
-	}
-	switch st := resp.StatusCode(); st {
-	case fasthttp.StatusOK, fasthttp.StatusAccepted, fasthttp.StatusNoContent:
-		return nil
-	case fasthttp.StatusNotFound, fasthttp.StatusGone:
-		return backend.ErrNotFound
-	default:
-		return c.status(fasthttp.MethodDelete, name, st)
 	}
 }
 
