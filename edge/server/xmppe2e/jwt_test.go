@@ -131,16 +131,20 @@ func chunkedPut(t *testing.T, rawURL string, body []byte, authz string) int {
 	return resp.StatusCode
 }
 
-// checkExpiredJWT signs two JWT slots that expire in two seconds, as
-// Prosody would with the shared secret (`upedge sign --version jwt --exp`):
-// the first, used at once, is stored; the second, used once the token has
-// expired, gets 410 and leaves nothing.
+// checkExpiredJWT signs two JWT slots whose token expires in two seconds,
+// as Prosody would with the shared secret (`upedge sign --version jwt
+// --exp`), the first with a file expiry (expires) two seconds later: the
+// first, used at once, is stored and served until its expires, then
+// answered 410 Gone; the second, used once its token has expired, gets 410
+// and leaves nothing.
 func checkExpiredJWT(t *testing.T, bin, baseURL string) {
 	exp := time.Now().Unix() + 2
-	sign := func(path string) (putURL, authz string) {
+	expires := exp + 2
+	sign := func(path string, extra ...string) (putURL, authz string) {
 		t.Helper()
-		out, errOut, err := runCommand(time.Minute, edgeEnv(), bin, "sign", "--secret", sharedSecret, "--base", baseURL,
-			"--version", "jwt", "--type", "text/plain", "--exp", strconv.FormatInt(exp, 10), path, "5")
+		args := append([]string{"sign", "--secret", sharedSecret, "--base", baseURL,
+			"--version", "jwt", "--type", "text/plain", "--exp", strconv.FormatInt(exp, 10)}, extra...)
+		out, errOut, err := runCommand(time.Minute, edgeEnv(), append(append([]string{bin}, args...), path, "5")...)
 		if err != nil {
 			t.Fatalf("upedge sign: %v\n%s", err, errOut)
 		}
@@ -150,11 +154,12 @@ func checkExpiredJWT(t *testing.T, bin, baseURL string) {
 		}
 		return lines[0], lines[2]
 	}
-	fresh, freshAuthz := sign("jwt-exp-fresh/a.txt")
+	fresh, freshAuthz := sign("jwt-exp-fresh/a.txt", "--expires", strconv.FormatInt(expires, 10))
 	late, lateAuthz := sign("jwt-exp-late/a.txt")
 	if code := put(t, fresh, []byte("hello"), "text/plain", freshAuthz); code != http.StatusCreated {
 		t.Fatalf("PUT with a fresh JWT: got %d; want 201", code)
 	}
+	checkDownload(t, fresh, testFile{label: "expiring", size: 5, sum: sha256.Sum256([]byte("hello"))})
 	// Prosody's rule: void once the clock is past exp.
 	time.Sleep(time.Until(time.Unix(exp+1, 0)))
 	if code := put(t, late, []byte("hello"), "text/plain", lateAuthz); code != http.StatusGone {
@@ -162,5 +167,12 @@ func checkExpiredJWT(t *testing.T, bin, baseURL string) {
 	}
 	if resp, _ := fetch(t, http.MethodHead, late, false); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("after the expired PUT: HEAD got %d; want 404", resp.StatusCode)
+	}
+	// The file's expires: served until then, 410 Gone after.
+	time.Sleep(time.Until(time.Unix(expires+1, 0)))
+	for _, method := range []string{http.MethodHead, http.MethodGet} {
+		if resp, _ := fetch(t, method, fresh, false); resp.StatusCode != http.StatusGone {
+			t.Errorf("%s past the file's expires: got %d; want 410", method, resp.StatusCode)
+		}
 	}
 }
