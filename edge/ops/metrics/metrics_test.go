@@ -118,6 +118,8 @@ func TestOldSecretAndStoredBytes(t *testing.T) {
 	h(&chunked)
 	status = 403
 	call(h, "PUT", "/upload/a/2", 10) // refused: not counted as old
+	status = 401                      // a refused JWT: a token rejection too
+	call(h, "PUT", "/upload/a/3", 10)
 	status = 204
 	call(h, "DELETE", "/upload/a/1", 0)
 	old = false
@@ -131,6 +133,8 @@ func TestOldSecretAndStoredBytes(t *testing.T) {
 		`upedge_deletes_total 2`,
 		`upedge_deletes_old_secret_total 1`,
 		`upedge_requests_total{method="DELETE",status="204"} 2`,
+		`upedge_requests_total{method="PUT",status="401"} 1`,
+		`upedge_rejections_total{method="PUT",reason="token"} 2`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("no %q in\n%s", want, out.String())
