@@ -24,6 +24,10 @@ var (
 	ErrNotFound = errors.New("no such object")
 	// ErrBadName: the name is valid for the edge but not for this store. 400.
 	ErrBadName = errors.New("name not allowed by the store")
+	// ErrNameTooLong: the name is valid for the edge but longer than this
+	// store can hold (an S3 key with the origin's prefix over 1024
+	// bytes, a path over PATH_MAX below a deep store directory). 414.
+	ErrNameTooLong = errors.New("name too long for the store")
 	// ErrIncomplete: the body ended before Size bytes or carried more. Nothing is kept.
 	ErrIncomplete = errors.New("upload body does not have the announced length")
 	// ErrNoSpace: the store is full. 507.
@@ -33,6 +37,17 @@ var (
 	// ErrTimeout: the upstream origin did not answer in time. 504.
 	ErrTimeout = errors.New("upstream origin timed out")
 )
+
+// ReservedName is the path segment stores keep for themselves (the
+// directory store's temporaries and state), and, followed by a dot, the
+// start of the names they give their own files beside uploads (an HTTP
+// origin's metadata, ReservedPrefix): edge/urlpath refuses both in every
+// segment of a slot path, so no upload can ever be fetched or stored
+// under them.
+const ReservedName = ".upedge"
+
+// ReservedPrefix starts the segments stores name their own files with.
+const ReservedPrefix = ReservedName + "."
 
 // PutInfo describes an upload whose token the edge has already verified.
 type PutInfo struct {
@@ -133,6 +148,15 @@ type Store interface {
 	// Get opens name for download. req is valid only during the call
 	// (the edge reuses it): a store must not keep it.
 	Get(ctx context.Context, name string, req *GetRequest) (*Object, error)
+
+	// Delete removes name: an XMPP server's signed DELETE (Metronome),
+	// `upedge purge`. It returns ErrNotFound when there is nothing by that
+	// name (a directory is nothing), and never removes a store's own
+	// files. A download that has opened the object already completes;
+	// once Delete returns, new downloads get ErrNotFound, the name is free
+	// for an upload again, and a store that caches objects has dropped
+	// them.
+	Delete(ctx context.Context, name string) error
 }
 
 // ObjectInfo describes one stored object in a listing.

@@ -46,7 +46,7 @@ func (h *Handler) HeaderReceived(rh *fasthttp.RequestHeader) fasthttp.RequestCon
 	switch {
 	case rh.IsPut():
 		h.decideEarly(rh)
-	case rh.IsGet(), rh.IsHead(), rh.IsOptions():
+	case rh.IsGet(), rh.IsHead(), rh.IsOptions(), rh.IsDelete() && h.keys.Load().verifier.DeleteEnabled():
 		// Served whatever their body, which fasthttp drains.
 	default:
 		if cl := rh.ContentLength(); cl > 0 {
@@ -63,7 +63,7 @@ func (h *Handler) decideEarly(rh *fasthttp.RequestHeader) {
 	if sc.uri.Parse(rh.Host(), rh.RequestURI()) != nil {
 		return // fasthttp answers 400 itself
 	}
-	_, status, _ := h.checkPut(rh, &sc.uri, sc, true)
+	status := h.checkPut(rh, &sc.uri, sc, true, nil)
 	if status == 0 {
 		status = h.checkStore(rh, sc)
 	}

@@ -65,7 +65,7 @@ type ops struct {
 // newOps sets up the operations parts; store is nil behind an upstream
 // origin, where the parts that work on the store directory are refused by
 // the config's validation.
-func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log *slog.Logger) (*ops, error) {
+func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log *slog.Logger, syncHook func(int, string) error) (*ops, error) {
 	o := &ops{cfg: cfg, store: store, health: health, log: log}
 	root := ""
 	if store != nil {
@@ -86,11 +86,13 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 		alog = o.access
 	}
 	o.metrics = metrics.New(metrics.Options{
-		StoreRoot:    root,
-		AccessLog:    alog,
-		TokenRefusal: edge.TokenRefusal,
-		TokenReasons: token.Reasons(),
-		WatchBody:    func(ctx *fasthttp.RequestCtx, w metrics.BodyWatcher) bool { return edge.WatchBody(ctx, w) },
+		StoreRoot:     root,
+		AccessLog:     alog,
+		TokenRefusal:  edge.TokenRefusal,
+		TokenReasons:  token.Reasons(),
+		OldSecret:     edge.SignedWithOldSecret,
+		UploadedBytes: edge.UploadedBytes,
+		WatchBody:     func(ctx *fasthttp.RequestCtx, w metrics.BodyWatcher) bool { return edge.WatchBody(ctx, w) },
 	})
 	set := o.metrics.Set()
 	if o.access != nil {
@@ -98,7 +100,9 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 	}
 	if cfg.QuotasOn() {
 		rejected := set.NewCounter(`upedge_quota_rejections_total`)
-		if o.quota, err = quota.New(cfg.QuotaOptions(root, rejected.Inc)); err != nil {
+		qopts := cfg.QuotaOptions(root, rejected.Inc)
+		qopts.SyncHook = syncHook
+		if o.quota, err = quota.New(qopts); err != nil {
 			return nil, err
 		}
 	}
@@ -107,6 +111,7 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 		opts := cfg.CompressOptions(root)
 		opts.OnMake = func(string, int64, int64) { made.Inc() }
 		opts.OnError = func(err error) { log.Warn("compression failed; sending uncompressed", "err", err) }
+		opts.SyncHook = syncHook
 		if o.enc, err = compress.New(opts); err != nil {
 			return nil, err
 		}

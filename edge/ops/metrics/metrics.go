@@ -49,6 +49,15 @@ type Options struct {
 	// up front.
 	TokenRefusal func(ctx *fasthttp.RequestCtx) string
 	TokenReasons []string
+	// OldSecret, when set, says whether the accepted token of a request
+	// was signed with a previous secret: stored uploads and deletes so
+	// signed are counted, so that operators see when a previous secret
+	// is no longer used and can be dropped.
+	OldSecret func(ctx *fasthttp.RequestCtx) bool
+	// UploadedBytes, when set, says how many bytes a stored upload had
+	// (false: unknown, the Content-Length is counted); a chunked body's
+	// size is in no header.
+	UploadedBytes func(ctx *fasthttp.RequestCtx) (int64, bool)
 	// WatchBody, when set, is asked after the handler whether the answer
 	// has a streamed body; if so (true), it calls w.BodySent with the
 	// bytes written once the stream ends, and the request is counted and
@@ -62,21 +71,24 @@ const (
 	mGet
 	mHead
 	mOptions
+	mDelete
 	mOther
 	nMethods
 )
 
-var methodNames = [nMethods]string{"PUT", "GET", "HEAD", "OPTIONS", "other"}
+var methodNames = [nMethods]string{"PUT", "GET", "HEAD", "OPTIONS", "DELETE", "other"}
 
 // statuses are the codes counted by their own label; others count as
 // their class ("2xx", "4xx", ...).
-var statuses = []int{200, 201, 204, 206, 304, 400, 403, 404, 405, 408, 409, 410, 411, 412, 413, 414, 416, 431, 500, 502, 503, 504, 507}
+var statuses = []int{200, 201, 204, 206, 304, 400, 401, 403, 404, 405, 408, 409, 410, 411, 412, 413, 414, 416, 431, 500, 502, 503, 504, 507}
 
-// reasons names why an upload or download was refused, by status.
+// reasons names why an upload or download was refused, by status: 401 is
+// a JWT's refusal (Prosody's mod_http_file_share answers so), 403 a query
+// token's; 410 a download past its expiry or a JWT past its exp.
 var reasons = map[int]string{
-	400: "bad_request", 403: "token", 404: "not_found", 405: "method", 409: "exists", 410: "expired",
-	408: "timeout", 411: "no_length", 412: "precondition", 413: "too_large", 414: "uri_too_long", 416: "range",
-	431: "header_too_large", 500: "internal", 502: "upstream", 503: "overloaded", 504: "upstream_timeout", 507: "no_space",
+	400: "bad_request", 401: "token", 403: "token", 404: "not_found", 405: "method", 408: "timeout", 409: "exists", 410: "expired",
+	411: "no_length", 412: "precondition", 413: "too_large", 414: "too_long", 416: "range", 431: "header_too_large",
+	500: "internal", 502: "upstream", 503: "overloaded", 504: "upstream_timeout", 507: "no_space",
 }
 
 // Metrics is safe for concurrent use.
@@ -84,6 +96,8 @@ type Metrics struct {
 	set     *vm.Set
 	log     AccessLog
 	refusal func(ctx *fasthttp.RequestCtx) string
+	old     func(ctx *fasthttp.RequestCtx) bool
+	stored  func(ctx *fasthttp.RequestCtx) (int64, bool)
 	// tokenRejections by reason; read only after New.
 	tokenRejections map[string]*vm.Counter
 
@@ -94,6 +108,9 @@ type Metrics struct {
 	uploads     *vm.Counter
 	uploadBytes *vm.Counter
 	sentBytes   *vm.Counter
+	deletes     *vm.Counter
+	uploadsOld  *vm.Counter // stored uploads signed with a previous secret
+	deletesOld  *vm.Counter
 
 	watch   func(ctx *fasthttp.RequestCtx, w BodyWatcher) bool
 	pending sync.Pool // of *pending
@@ -120,7 +137,8 @@ func (p *pending) BodySent(n int64) {
 
 // New registers the edge's metrics.
 func New(opts Options) *Metrics {
-	m := &Metrics{set: vm.NewSet(), log: opts.AccessLog, refusal: opts.TokenRefusal, tokenRejections: map[string]*vm.Counter{},
+	m := &Metrics{set: vm.NewSet(), log: opts.AccessLog, refusal: opts.TokenRefusal,
+		old: opts.OldSecret, stored: opts.UploadedBytes, tokenRejections: map[string]*vm.Counter{},
 		watch: opts.WatchBody}
 	m.pending.New = func() any { return &pending{m: m} }
 	for _, r := range opts.TokenReasons {
@@ -166,6 +184,9 @@ func New(opts Options) *Metrics {
 	m.uploads = m.set.NewCounter("upedge_uploads_total")
 	m.uploadBytes = m.set.NewCounter("upedge_upload_bytes_total")
 	m.sentBytes = m.set.NewCounter("upedge_download_bytes_total")
+	m.deletes = m.set.NewCounter("upedge_deletes_total")
+	m.uploadsOld = m.set.NewCounter("upedge_uploads_old_secret_total")
+	m.deletesOld = m.set.NewCounter("upedge_deletes_old_secret_total")
 	if storeRoot != "" {
 		m.set.NewGauge("upedge_store_free_bytes", func() float64 {
 			free, _ := space(storeRoot)
@@ -201,6 +222,8 @@ func methodIndex(ctx *fasthttp.RequestCtx) int {
 		return mHead
 	case ctx.IsOptions():
 		return mOptions
+	case ctx.IsDelete():
+		return mDelete
 	}
 	return mOther
 }
@@ -276,7 +299,22 @@ func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time, dur ti
 	switch {
 	case mi == mPut && status == fasthttp.StatusCreated:
 		m.uploads.Inc()
-		m.uploadBytes.AddInt64(int64(ctx.Request.Header.ContentLength()))
+		n, ok := int64(0), false
+		if m.stored != nil {
+			n, ok = m.stored(ctx)
+		}
+		if !ok {
+			n = max(int64(ctx.Request.Header.ContentLength()), 0)
+		}
+		m.uploadBytes.AddInt64(n)
+		if m.old != nil && m.old(ctx) {
+			m.uploadsOld.Inc()
+		}
+	case mi == mDelete && status == fasthttp.StatusNoContent:
+		m.deletes.Inc()
+		if m.old != nil && m.old(ctx) {
+			m.deletesOld.Inc()
+		}
 	case mi == mGet && (status == fasthttp.StatusOK || status == fasthttp.StatusPartialContent):
 		m.sentBytes.AddInt64(out)
 	}
