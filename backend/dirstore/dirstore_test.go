@@ -357,7 +357,7 @@ func TestSmallCacheWindow(t *testing.T) {
 	if _, err := get("w/by-hand.txt"); !errors.Is(err, backend.ErrNotFound) {
 		t.Fatalf("after the window: got %v; want ErrNotFound", err)
 	}
-	_, err = s.Sweep(context.Background(), RetentionOptions{MaxAge: time.Hour, Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
+	_, err = s.Sweep(context.Background(), RetentionOptions{MaxAge: time.Hour, SweepOptions: SweepOptions{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}})
 	if err != nil {
 		t.Fatal(err)
 	}

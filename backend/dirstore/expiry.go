@@ -79,23 +79,14 @@ type ExpiryOptions struct {
 	// Interval between the starts of two sweeps; default
 	// DefaultExpiryInterval.
 	Interval time.Duration
-	// Batch is how many files are handled per step; default 256.
-	Batch int
-	// Pause between steps; default 5ms.
-	Pause time.Duration
-	// Now is the clock; default time.Now.
-	Now func() time.Time
-	// OnRemove, when set, is called for every removed file with its size.
-	OnRemove func(size int64)
-	// OnError, when set, receives errors that did not stop the sweep.
-	OnError func(error)
+	SweepOptions
 }
 
 func (o *ExpiryOptions) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = DefaultExpiryInterval
 	}
-	sweepDefaults(&o.Batch, &o.Pause, &o.Now)
+	o.SweepOptions.defaults()
 }
 
 // RunExpiry sweeps expired files every opts.Interval until ctx is done.
@@ -176,9 +167,7 @@ func (s *Store) sweepIndexFile(ctx context.Context, fn string, now int64, opts *
 		}
 		size, changed, err := s.removeExpired(name, now)
 		if err != nil {
-			if opts.OnError != nil {
-				opts.OnError(err)
-			}
+			opts.failed(err)
 			continue
 		}
 		if changed == "" {
@@ -187,11 +176,7 @@ func (s *Store) sweepIndexFile(ctx context.Context, fn string, now int64, opts *
 		if s.sync.Sync {
 			changedDirs[changed] = struct{}{}
 		}
-		stats.Files++
-		stats.Bytes += size
-		if opts.OnRemove != nil {
-			opts.OnRemove(size)
-		}
+		opts.removed(stats, size)
 		if *step++; *step%opts.Batch == 0 {
 			select {
 			case <-ctx.Done():

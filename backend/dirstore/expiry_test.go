@@ -99,7 +99,7 @@ func TestSweepExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	var removed []int64
-	st, err := s.SweepExpired(context.Background(), ExpiryOptions{Now: func() time.Time { return now }, OnRemove: func(n int64) { removed = append(removed, n) }})
+	st, err := s.SweepExpired(context.Background(), ExpiryOptions{SweepOptions: SweepOptions{Now: func() time.Time { return now }, OnRemove: func(n int64) { removed = append(removed, n) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestSweepExpired(t *testing.T) {
 		t.Errorf("index files %q; want %q", hours, want)
 	}
 	// An hour later the rest of that hour goes.
-	st, err = s.SweepExpired(context.Background(), ExpiryOptions{Now: func() time.Time { return now.Add(time.Hour) }})
+	st, err = s.SweepExpired(context.Background(), ExpiryOptions{SweepOptions: SweepOptions{Now: func() time.Time { return now.Add(time.Hour) }}})
 	if err != nil || st.Files != 1 {
 		t.Errorf("second sweep: %+v, %v; want 1 file", st, err)
 	}

@@ -33,7 +33,7 @@ func BenchmarkSweepExpired(b *testing.B) {
 	fill(b, s, b.N, "", now.Add(-time.Minute))
 	b.ReportAllocs()
 	b.ResetTimer()
-	st, err := s.SweepExpired(context.Background(), ExpiryOptions{Batch: 1 << 30})
+	st, err := s.SweepExpired(context.Background(), ExpiryOptions{SweepOptions: SweepOptions{Batch: 1 << 30}})
 	if err != nil || st.Files != b.N {
 		b.Fatalf("swept %+v, %v; want %d files", st, err, b.N)
 	}

@@ -167,7 +167,7 @@ func TestRemovalsDurable(t *testing.T) {
 
 	synced = nil
 	// Within the hour of the expiry: removed, the index file kept.
-	st, err := s.SweepExpired(ctx, ExpiryOptions{Now: func() time.Time { return exp.Add(time.Second) }})
+	st, err := s.SweepExpired(ctx, ExpiryOptions{SweepOptions: SweepOptions{Now: func() time.Time { return exp.Add(time.Second) }}})
 	if err != nil || st.Files != 2 {
 		t.Fatalf("SweepExpired: %+v, %v; want 2 files", st, err)
 	}
@@ -175,7 +175,7 @@ func TestRemovalsDurable(t *testing.T) {
 		t.Errorf("sweep within the hour synced %q; want nothing yet", synced)
 	}
 	// Past the hour: the index file goes (nothing left to sync).
-	st, err = s.SweepExpired(ctx, ExpiryOptions{Now: func() time.Time { return exp.Add(2 * time.Hour) }})
+	st, err = s.SweepExpired(ctx, ExpiryOptions{SweepOptions: SweepOptions{Now: func() time.Time { return exp.Add(2 * time.Hour) }}})
 	if err != nil || st.Files != 0 {
 		t.Fatalf("second SweepExpired: %+v, %v", st, err)
 	}
@@ -183,7 +183,7 @@ func TestRemovalsDurable(t *testing.T) {
 	putMeta(t, s, "u/s3/stays.txt", "", time.Time{})
 	putMeta(t, s, "u/s4/x.txt", "", exp)
 	synced = nil
-	st, err = s.SweepExpired(ctx, ExpiryOptions{Now: func() time.Time { return exp.Add(2 * time.Hour) }})
+	st, err = s.SweepExpired(ctx, ExpiryOptions{SweepOptions: SweepOptions{Now: func() time.Time { return exp.Add(2 * time.Hour) }}})
 	if err != nil || st.Files != 1 {
 		t.Fatalf("third SweepExpired: %+v, %v; want 1 file", st, err)
 	}
@@ -196,7 +196,7 @@ func TestRemovalsDurable(t *testing.T) {
 	synced = nil
 	old := time.Now().Add(-48 * time.Hour)
 	os.Chtimes(filepath.Join(dir, "old", "z.txt"), old, old)
-	if st, err := s.Sweep(ctx, RetentionOptions{MaxAge: time.Hour, Pause: time.Microsecond}); err != nil || st.Files != 1 {
+	if st, err := s.Sweep(ctx, RetentionOptions{MaxAge: time.Hour, SweepOptions: SweepOptions{Pause: time.Microsecond}}); err != nil || st.Files != 1 {
 		t.Fatalf("Sweep: %+v, %v", st, err)
 	}
 	if len(synced) != 0 {

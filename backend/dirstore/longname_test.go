@@ -108,7 +108,7 @@ func TestLongNames(t *testing.T) {
 		}
 		return nil
 	})
-	st, err := s.Sweep(ctx, RetentionOptions{MaxAge: time.Hour, Pause: time.Microsecond})
+	st, err := s.Sweep(ctx, RetentionOptions{MaxAge: time.Hour, SweepOptions: SweepOptions{Pause: time.Microsecond}})
 	if err != nil || st.Files != len(names) {
 		t.Fatalf("Sweep: %+v, %v; want %d files", st, err, len(names))
 	}

@@ -10,14 +10,11 @@ import (
 	"time"
 )
 
-// RetentionOptions configure the retention sweeper.
-type RetentionOptions struct {
-	// MaxAge: files modified longer ago than this are removed. Required.
-	MaxAge time.Duration
-	// Interval between the starts of two sweeps; default MaxAge/24,
-	// within [1m, 1h].
-	Interval time.Duration
-	// Batch is how many directory entries are handled per step; default 256.
+// SweepOptions are what the retention and the expiry sweepers share. The
+// zero value of each field is its default.
+type SweepOptions struct {
+	// Batch is how many directory entries (retention) or index lines
+	// (expiry) are handled per step; default 256.
 	Batch int
 	// Pause between steps, so that a sweep of a large store never hogs
 	// the disk that uploads and downloads need; default 5ms.
@@ -30,6 +27,44 @@ type RetentionOptions struct {
 	OnError func(error)
 }
 
+func (o *SweepOptions) defaults() {
+	if o.Batch <= 0 {
+		o.Batch = defaultBatch
+	}
+	if o.Pause <= 0 {
+		o.Pause = defaultPause
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// removed counts a removed file of size bytes in stats and tells OnRemove.
+func (o *SweepOptions) removed(stats *SweepStats, size int64) {
+	stats.Files++
+	stats.Bytes += size
+	if o.OnRemove != nil {
+		o.OnRemove(size)
+	}
+}
+
+// failed hands an error that did not stop the sweep to OnError.
+func (o *SweepOptions) failed(err error) {
+	if o.OnError != nil {
+		o.OnError(err)
+	}
+}
+
+// RetentionOptions configure the retention sweeper.
+type RetentionOptions struct {
+	// MaxAge: files modified longer ago than this are removed. Required.
+	MaxAge time.Duration
+	// Interval between the starts of two sweeps; default MaxAge/24,
+	// within [1m, 1h].
+	Interval time.Duration
+	SweepOptions
+}
+
 // SweepStats tell what one sweep did.
 type SweepStats struct {
 	Files, Dirs int
@@ -40,7 +75,7 @@ func (o *RetentionOptions) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = min(max(o.MaxAge/24, time.Minute), time.Hour)
 	}
-	sweepDefaults(&o.Batch, &o.Pause, &o.Now)
+	o.SweepOptions.defaults()
 }
 
 // RunRetention sweeps the store every opts.Interval until ctx is done.
@@ -50,19 +85,6 @@ func (s *Store) RunRetention(ctx context.Context, opts RetentionOptions) {
 		_, err := s.Sweep(ctx, opts)
 		return err
 	})
-}
-
-// sweepDefaults fills the defaults the sweepers share.
-func sweepDefaults(batch *int, pause *time.Duration, now *func() time.Time) {
-	if *batch <= 0 {
-		*batch = defaultBatch
-	}
-	if *pause <= 0 {
-		*pause = defaultPause
-	}
-	if *now == nil {
-		*now = time.Now
-	}
 }
 
 // sweepEvery runs sweep at once and then every interval until ctx is
@@ -171,17 +193,11 @@ func (sw *sweep) removeFile(full string, e os.DirEntry) bool {
 		return false
 	}
 	if err := os.Remove(full); err != nil && !errors.Is(err, os.ErrNotExist) {
-		if sw.opts.OnError != nil {
-			sw.opts.OnError(fmt.Errorf("cannot remove expired %q: %w", full, err))
-		}
+		sw.opts.failed(fmt.Errorf("cannot remove expired %q: %w", full, err))
 		return false
 	}
 	sw.small.forget(strings.TrimPrefix(full, sw.root+"/"))
-	sw.stats.Files++
-	sw.stats.Bytes += fi.Size()
-	if sw.opts.OnRemove != nil {
-		sw.opts.OnRemove(fi.Size())
-	}
+	sw.opts.removed(&sw.stats, fi.Size())
 	return true
 }
 

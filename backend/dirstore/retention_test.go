@@ -41,7 +41,7 @@ func TestSweep(t *testing.T) {
 	os.Chtimes(keep, old, old)
 
 	var removed int
-	st, err := s.Sweep(ctx, RetentionOptions{MaxAge: 7 * 24 * time.Hour, Batch: 16, Pause: time.Microsecond, OnRemove: func(int64) { removed++ }})
+	st, err := s.Sweep(ctx, RetentionOptions{MaxAge: 7 * 24 * time.Hour, SweepOptions: SweepOptions{Batch: 16, Pause: time.Microsecond, OnRemove: func(int64) { removed++ }}})
 	if err != nil {
 		t.Fatal(err)
 	}

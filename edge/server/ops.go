@@ -197,10 +197,9 @@ func (o *ops) start(stdout io.Writer) {
 		set := o.metrics.Set()
 		files := set.NewCounter(`upedge_expiry_removed_files_total`)
 		bytes := set.NewCounter(`upedge_expiry_removed_bytes_total`)
-		opts := dirstore.ExpiryOptions{
-			OnRemove: func(n int64) { files.Inc(); bytes.AddInt64(n) },
-			OnError:  func(err error) { o.log.Warn("expiry sweep", "err", err) },
-		}
+		var opts dirstore.ExpiryOptions
+		opts.OnRemove = func(n int64) { files.Inc(); bytes.AddInt64(n) }
+		opts.OnError = func(err error) { o.log.Warn("expiry sweep", "err", err) }
 		o.goWork(func(ctx context.Context) { o.store.RunExpiry(ctx, opts) })
 	}
 	if o.quota != nil {
