@@ -252,11 +252,8 @@ func (c *Client) head(ctx context.Context, name string) (bool, error) {
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	c.prepare(req, fasthttp.MethodHead, name)
-	if err := c.finish(req, name); err != nil {
+	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodHead, name); err != nil {
 		return false, err
-	}
-	if err := c.do(ctx, req, resp); err != nil {
-		return false, c.failed(fasthttp.MethodHead, name, err)
 	}
 	switch st := resp.StatusCode(); {
 	case st >= 200 && st < 300:
@@ -272,6 +269,19 @@ func (c *Client) head(ctx context.Context, name string) (bool, error) {
 }
 
 // do runs req, giving up when ctx is done before the origin answers.
+// roundTrip finishes req, which prepare made for method and name, and
+// sends it, reading the answer into resp: for the requests whose bodies
+// are held in memory (HEAD, DELETE, small GETs and PUTs).
+func (c *Client) roundTrip(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, method, name string) error {
+	if err := c.finish(req, name); err != nil {
+		return err
+	}
+	if err := c.do(ctx, req, resp); err != nil {
+		return c.failed(method, name, err)
+	}
+	return nil
+}
+
 func (c *Client) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -114,12 +114,9 @@ func (c *Client) fetch(ctx context.Context, name, method, rng string) (*backend.
 		defer fasthttp.ReleaseRequest(req)
 		c.prepare(req, method, name)
 		setIf(req, fasthttp.HeaderRange, rng)
-		if err := c.finish(req, name); err != nil {
-			return nil, err
-		}
 		resp.Header.SetNoDefaultContentType(true)
-		if err := c.do(ctx, req, resp); err != nil {
-			return nil, c.failed(method, name, err)
+		if err := c.roundTrip(ctx, req, resp, method, name); err != nil {
+			return nil, err
 		}
 	}
 	closeBody := func() {

@@ -80,12 +80,9 @@ func (c *Client) Stat(ctx context.Context, name string) (backend.ObjectInfo, err
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	c.prepare(req, fasthttp.MethodHead, name)
-	if err := c.finish(req, name); err != nil {
-		return backend.ObjectInfo{}, err
-	}
 	resp.SkipBody = true
-	if err := c.do(ctx, req, resp); err != nil {
-		return backend.ObjectInfo{}, c.failed(fasthttp.MethodHead, name, err)
+	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodHead, name); err != nil {
+		return backend.ObjectInfo{}, err
 	}
 	switch st := resp.StatusCode(); {
 	case st == fasthttp.StatusNotFound || st == fasthttp.StatusGone:
@@ -115,11 +112,8 @@ func (c *Client) Delete(ctx context.Context, name string) error {
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	c.prepare(req, fasthttp.MethodDelete, name)
-	if err := c.finish(req, name); err != nil {
+	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodDelete, name); err != nil {
 		return err
-	}
-	if err := c.do(ctx, req, resp); err != nil {
-		return c.failed(fasthttp.MethodDelete, name, err)
 	}
 	switch st := resp.StatusCode(); {
 	case st == fasthttp.StatusNotFound || st == fasthttp.StatusGone:

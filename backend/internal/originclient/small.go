@@ -28,11 +28,8 @@ func (c *Client) PutBytes(ctx context.Context, name string, body []byte, content
 	c.prepare(req, fasthttp.MethodPut, name)
 	req.Header.SetContentType(contentType)
 	req.SetBodyRaw(body)
-	if err := c.finish(req, name); err != nil {
+	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodPut, name); err != nil {
 		return err
-	}
-	if err := c.do(ctx, req, resp); err != nil {
-		return c.failed(fasthttp.MethodPut, name, err)
 	}
 	switch st := resp.StatusCode(); st {
 	case fasthttp.StatusOK, fasthttp.StatusCreated, fasthttp.StatusNoContent:
@@ -51,11 +48,8 @@ func (c *Client) GetBytes(ctx context.Context, name string) (body []byte, modTim
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
 	c.prepare(req, fasthttp.MethodGet, name)
-	if err := c.finish(req, name); err != nil {
+	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodGet, name); err != nil {
 		return nil, time.Time{}, err
-	}
-	if err := c.do(ctx, req, resp); err != nil {
-		return nil, time.Time{}, c.failed(fasthttp.MethodGet, name, err)
 	}
 	switch st := resp.StatusCode(); {
 	case st == fasthttp.StatusOK:
