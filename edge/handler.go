@@ -427,12 +427,8 @@ func (h *Handler) headStatus(rh *fasthttp.RequestHeader) int {
 		return 0
 	}
 	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
+		var line []byte
+		line, raw = nextLine(raw)
 		line = bytes.TrimSuffix(line, crByte)
 		if len(line) > h.maxLine {
 			return fasthttp.StatusRequestHeaderFieldsTooLarge

@@ -217,17 +217,22 @@ func jwtRefusal(ctx *fasthttp.RequestCtx, err error) int {
 	return fasthttp.StatusUnauthorized
 }
 
+// nextLine splits raw request headers at the first '\n': the line before
+// it (with its '\r', if any) and the rest; raw whole when it has none.
+func nextLine(raw []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		return raw[:i], raw[i+1:]
+	}
+	return raw, nil
+}
+
 // hasContentLength reports whether raw request headers carry a
 // Content-Length field.
 func hasContentLength(raw []byte) bool {
 	const name = "content-length:"
 	for len(raw) > 0 {
-		line := raw
-		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
+		var line []byte
+		line, raw = nextLine(raw)
 		if len(line) >= len(name) && httpsem.EqualFold(line[:len(name)], name) {
 			return true
 		}
