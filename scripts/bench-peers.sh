@@ -107,6 +107,44 @@ shown() {
 	echo
 }
 
+# bench_report SUFFIX MARKER TITLE ABOUT VERSION NOTES CMD...: runs the
+# `upedge bench` command CMD, which writes $OUT/results$SUFFIX.md and .html,
+# keeps its JSON as $OUT/results$SUFFIX.json and writes
+# $OUT/RESULTS$SUFFIX.md: TITLE, ABOUT (how the run was made), the machine,
+# the peer's VERSION line, the command, NOTES on reading the tables and the
+# tables; the README's MARKER table follows them.
+bench_report() {
+	local suffix=$1 marker=$2 title=$3 about=$4 version=$5 notes=$6
+	shift 6
+	shown "$@"
+	"$@" >"$work/results$suffix.json" || status=$?
+	cp "$work/results$suffix.json" "$OUT/results$suffix.json"
+	{
+		echo "# $title"
+		echo
+		echo "Written by \`make bench-peers\` (scripts/bench-peers.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
+		echo "$about"
+		echo
+		machine
+		echo "- $version"
+		echo
+		echo "## Command"
+		echo
+		echo '```'
+		shown "$@"
+		echo '```'
+		echo
+		echo "## Results"
+		echo
+		echo "$notes"
+		echo
+		cat "$OUT/results$suffix.md"
+	} >"$OUT/RESULTS$suffix.md"
+	readme_table "$marker" "$OUT/results$suffix.md"
+	echo "wrote $OUT/RESULTS$suffix.md, $OUT/results$suffix.md, $OUT/results$suffix.json, $OUT/results$suffix.html"
+	cat "$OUT/results$suffix.md"
+}
+
 run_nginx() {
 	local nginx_out nginx_version nginx_pid
 	nginx_out=$(scripts/nginx.sh start "$work/nginx" "$NGINX_PORT")
@@ -115,45 +153,22 @@ run_nginx() {
 	nginx_pid=$(cat "$work/nginx/nginx.pid")
 	# put-1m is bounded by count as well as time, so that a fast disk does
 	# not fill up: 3000 MiB per server at most.
-	local cmd=(bin/upedge bench
-		--base "$upedge_base" --secret "$SECRET" --base-name upedge --server-pid "$upedge_pid"
-		--vs "http://127.0.0.1:$NGINX_PORT/" --vs-name nginx --vs-pid "$nginx_pid"
-		--duration "$DURATION" --put-1m-count 3000 --sync
-		${BENCH_ARGS:-}
-		--json --md "$OUT/results.md" --html "$OUT/results.html")
-	shown "${cmd[@]}"
-	"${cmd[@]}" >"$work/results.json" || status=$?
-	cp "$work/results.json" "$OUT/results.json"
+	bench_report "" bench-peers "upedge against nginx" \
+		"Client and both servers share one machine on 127.0.0.1; the client's CPU time is in the
+tables, so a figure where the client was the limit can be told apart. Figures are indicative:
+run it again on the machine you care about." \
+		"$nginx_version (Debian package; config written by scripts/nginx.sh: worker_processes auto,
+  sendfile, WebDAV PUT with create_full_put_path)" \
+		"Ratios are upedge / nginx of each scenario's figure (for slow: server peak RSS, lower is better).
+nginx checks no tokens: in reject it answers 100 Continue and wants the body, so it has no
+rejection rate. RSS is the sum over the server's processes (nginx: master and workers)." \
+		bin/upedge bench \
+		--base "$upedge_base" --secret "$SECRET" --base-name upedge --server-pid "$upedge_pid" \
+		--vs "http://127.0.0.1:$NGINX_PORT/" --vs-name nginx --vs-pid "$nginx_pid" \
+		--duration "$DURATION" --put-1m-count 3000 --sync \
+		${BENCH_ARGS:-} \
+		--json --md "$OUT/results.md" --html "$OUT/results.html"
 	scripts/nginx.sh stop "$work/nginx"
-	{
-		echo "# upedge against nginx"
-		echo
-		echo "Written by \`make bench-peers\` (scripts/bench-peers.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
-		echo "Client and both servers share one machine on 127.0.0.1; the client's CPU time is in the"
-		echo "tables, so a figure where the client was the limit can be told apart. Figures are indicative:"
-		echo "run it again on the machine you care about."
-		echo
-		machine
-		echo "- $nginx_version (Debian package; config written by scripts/nginx.sh: worker_processes auto,"
-		echo "  sendfile, WebDAV PUT with create_full_put_path)"
-		echo
-		echo "## Command"
-		echo
-		echo '```'
-		shown "${cmd[@]}"
-		echo '```'
-		echo
-		echo "## Results"
-		echo
-		echo "Ratios are upedge / nginx of each scenario's figure (for slow: server peak RSS, lower is better)."
-		echo "nginx checks no tokens: in reject it answers 100 Continue and wants the body, so it has no"
-		echo "rejection rate. RSS is the sum over the server's processes (nginx: master and workers)."
-		echo
-		cat "$OUT/results.md"
-	} >"$OUT/RESULTS.md"
-	readme_table bench-peers "$OUT/results.md"
-	echo "wrote $OUT/RESULTS.md, $OUT/results.md, $OUT/results.json, $OUT/results.html"
-	cat "$OUT/results.md"
 }
 
 run_prosody() {
@@ -165,46 +180,23 @@ run_prosody() {
 	seed="/usr/bin/python3 scripts/prosody-seed.py --server 127.0.0.1:$PROSODY_C2S_PORT --jid bench@localhost --password bench \"\$1\" \"\$2\""
 	# 200 small files: seeding them through XMPP takes a while; both
 	# servers read the same number.
-	local cmd=(bin/upedge bench --version jwt
-		--base "$upedge_base" --secret "$SECRET" --base-name upedge --server-pid "$upedge_pid"
-		--vs "http://127.0.0.1:$PROSODY_HTTP_PORT/file_share/" --vs-name prosody --vs-pid "$prosody_pid"
-		--vs-seed-cmd "$seed"
-		--scenarios put-small,put-1m,get-small,get-large --get-small-files 200
-		--duration "$DURATION" --put-1m-count 3000 --sync
-		${BENCH_ARGS:-}
-		--json --md "$OUT/results-prosody.md" --html "$OUT/results-prosody.html")
-	shown "${cmd[@]}"
-	"${cmd[@]}" >"$work/results-prosody.json" || status=$?
-	cp "$work/results-prosody.json" "$OUT/results-prosody.json"
-	{
-		echo "# upedge against Prosody's mod_http_file_share"
-		echo
-		echo "Written by \`make bench-peers\` (scripts/bench-peers.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
-		echo "Client and both servers share one machine on 127.0.0.1. Both are driven with JWTs signed"
-		echo "as Prosody signs them (Authorization: Bearer on every PUT); Prosody's files for the GET"
-		echo "scenarios are seeded through XMPP (slixmpp), upedge's with JWT PUTs. Figures are"
-		echo "indicative: run it again on the machine you care about."
-		echo
-		machine
-		echo "- $prosody_version (Debian package, Lua 5.4; config written by scripts/prosody.sh:"
-		echo "  mod_http_file_share on Prosody's own HTTP server, no TLS, loopback)"
-		echo
-		echo "## Command"
-		echo
-		echo '```'
-		shown "${cmd[@]}"
-		echo '```'
-		echo
-		echo "## Results"
-		echo
-		echo "Ratios are upedge / prosody of each scenario's figure. Prosody runs in one process"
-		echo "(one core); upedge uses both."
-		echo
-		cat "$OUT/results-prosody.md"
-	} >"$OUT/RESULTS-prosody.md"
-	readme_table bench-prosody "$OUT/results-prosody.md"
-	echo "wrote $OUT/RESULTS-prosody.md, $OUT/results-prosody.md, $OUT/results-prosody.json, $OUT/results-prosody.html"
-	cat "$OUT/results-prosody.md"
+	bench_report -prosody bench-prosody "upedge against Prosody's mod_http_file_share" \
+		"Client and both servers share one machine on 127.0.0.1. Both are driven with JWTs signed
+as Prosody signs them (Authorization: Bearer on every PUT); Prosody's files for the GET
+scenarios are seeded through XMPP (slixmpp), upedge's with JWT PUTs. Figures are
+indicative: run it again on the machine you care about." \
+		"$prosody_version (Debian package, Lua 5.4; config written by scripts/prosody.sh:
+  mod_http_file_share on Prosody's own HTTP server, no TLS, loopback)" \
+		"Ratios are upedge / prosody of each scenario's figure. Prosody runs in one process
+(one core); upedge uses both." \
+		bin/upedge bench --version jwt \
+		--base "$upedge_base" --secret "$SECRET" --base-name upedge --server-pid "$upedge_pid" \
+		--vs "http://127.0.0.1:$PROSODY_HTTP_PORT/file_share/" --vs-name prosody --vs-pid "$prosody_pid" \
+		--vs-seed-cmd "$seed" \
+		--scenarios put-small,put-1m,get-small,get-large --get-small-files 200 \
+		--duration "$DURATION" --put-1m-count 3000 --sync \
+		${BENCH_ARGS:-} \
+		--json --md "$OUT/results-prosody.md" --html "$OUT/results-prosody.html"
 }
 
 for peer in $PEERS; do
