@@ -12,86 +12,49 @@ are off; nothing here is meant for use outside the tests.
 """
 
 import argparse
-import asyncio
 import json
 import logging
 import mimetypes
 import os
-import ssl
 import sys
 
-import slixmpp
+# The client shared with scripts/prosody-seed.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "..", "scripts"))
+from slixclient import UploadClient, add_login_args  # noqa: E402
 
 
-class Uploader(slixmpp.ClientXMPP):
+class Uploader(UploadClient):
     def __init__(self, args):
-        super().__init__(args.jid, args.password)
-        self.args = args
+        super().__init__(args)
         self.result = None
-        self.error = None
-        self.register_plugin("xep_0030")
-        self.register_plugin("xep_0363")
-        self.add_event_handler("session_start", self.start)
-        self.add_event_handler("failed_auth", self.on_failed_auth)
-        # Throwaway self-signed certificate on loopback.
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
 
-    def on_failed_auth(self, _event):
-        self.error = "authentication failed"
-        self.disconnect()
-
-    async def find_service(self):
-        """Finds the upload service the way the plugin would.
-
-        slixmpp 1.8.3's own find_upload_service() cannot run on Python 3.11
-        (Debian 12): get_info_from_domain() hands bare coroutines to
-        asyncio.wait(), which 3.11 forbids ("Passing coroutines is forbidden").
-        So walk disco#items of our domain here and let the plugin do the rest.
-        """
-        disco = self["xep_0030"]
-        domain = self.boundjid.domain
-        items = await disco.get_items(jid=domain, timeout=20)
-        for jid in [domain] + [item[0] for item in items["disco_items"]["items"]]:
-            info = await disco.get_info(jid=jid, timeout=20)
-            if "urn:xmpp:http:upload:0" in info["disco_info"]["features"]:
-                return info["from"]
-        raise RuntimeError("no upload service found on %s" % domain)
-
-    async def start(self, _event):
-        try:
-            upload = self["xep_0363"]
-            service = await self.find_service()
-            if self.args.slot_only:
-                iq = await upload.request_slot(
-                    service, self.args.filename, self.args.size,
-                    self.args.content_type, timeout=20)
-                slot = iq["http_upload_slot"]
-                self.result = {
-                    "put": slot["put"]["url"],
-                    "get": slot["get"]["url"],
-                    "headers": {h["name"]: h["value"] for h in slot["put"]["headers"]},
-                }
-            else:
-                upload.upload_service = service
-                # What upload_file() would declare by itself, made
-                # explicit so that the test knows it.
-                ctype = (mimetypes.guess_type(self.args.file)[0]
-                         or upload.default_content_type)
-                url = await upload.upload_file(
-                    self.args.file, content_type=ctype, timeout=120)
-                self.result = {"get": url, "type": ctype}
-        except Exception as exc:  # reported to the Go test on stderr
-            self.error = "%s: %s" % (type(exc).__name__, exc)
-        finally:
-            self.disconnect()
+    async def work(self, service):
+        upload = self["xep_0363"]
+        if self.args.slot_only:
+            iq = await upload.request_slot(
+                service, self.args.filename, self.args.size,
+                self.args.content_type, timeout=20)
+            slot = iq["http_upload_slot"]
+            self.result = {
+                "put": slot["put"]["url"],
+                "get": slot["get"]["url"],
+                "headers": {h["name"]: h["value"] for h in slot["put"]["headers"]},
+            }
+        else:
+            upload.upload_service = service
+            # What upload_file() would declare by itself, made
+            # explicit so that the test knows it.
+            ctype = (mimetypes.guess_type(self.args.file)[0]
+                     or upload.default_content_type)
+            url = await upload.upload_file(
+                self.args.file, content_type=ctype, timeout=120)
+            self.result = {"get": url, "type": ctype}
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--jid", required=True)
-    p.add_argument("--password", required=True)
-    p.add_argument("--server", required=True, help="host:port of the c2s listener")
+    add_login_args(p)
     p.add_argument("--file", help="file to upload")
     p.add_argument("--slot-only", action="store_true", help="only request a slot")
     p.add_argument("--filename", help="file name for --slot-only")
@@ -104,11 +67,8 @@ def main():
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR,
                         stream=sys.stderr)
 
-    host, port = args.server.rsplit(":", 1)
     xmpp = Uploader(args)
-    xmpp.connect((host, int(port)))
-    # process(forever=False) returns once the stream is closed by start().
-    xmpp.loop.run_until_complete(xmpp.disconnected)
+    xmpp.run()
     if xmpp.result is None:
         print("slixupload: %s" % (xmpp.error or "disconnected before a result"),
               file=sys.stderr)
