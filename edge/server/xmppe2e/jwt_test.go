@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,16 +35,8 @@ func checkJWTSlot(t *testing.T, srv xmppServer, store string) {
 	if err != nil {
 		t.Fatalf("cannot get a second slot from %s: %v", srv.name, err)
 	}
-	body := make([]byte, mismatchSize+1)
-	for i := range body {
-		body[i] = byte(i * 7)
-	}
-	assertNoFile := func(after string) {
-		t.Helper()
-		if resp, _ := fetch(t, http.MethodHead, s.Get, false); resp.StatusCode != http.StatusNotFound {
-			t.Errorf("after %s: HEAD %s: got %d; want 404 (no file)", after, s.Get, resp.StatusCode)
-		}
-	}
+	body := mismatchBody()
+	assertNoFile := func(after string) { noFileAt(t, s.Get, after) }
 	bearer := "Authorization: " + authz
 	for _, tc := range []struct {
 		name string
@@ -102,16 +92,8 @@ func checkJWTSlot(t *testing.T, srv xmppServer, store string) {
 // status.
 func chunkedPut(t *testing.T, rawURL string, body []byte, authz string) int {
 	t.Helper()
-	pu, err := url.Parse(rawURL)
-	if err != nil {
-		t.Fatalf("cannot parse %q: %v", rawURL, err)
-	}
-	c, err := net.DialTimeout("tcp", pu.Host, 10*time.Second)
-	if err != nil {
-		t.Fatalf("cannot connect to the edge: %v", err)
-	}
+	c, pu := dialEdge(t, rawURL)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Minute))
 	w := bufio.NewWriter(c)
 	fmt.Fprintf(w, "PUT %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nTransfer-Encoding: chunked\r\n\r\n", pu.RequestURI(), pu.Host, authz)
 	for len(body) > 0 {

@@ -137,16 +137,17 @@ func TestXMPPServersAndClients(t *testing.T) {
 			if srv.own {
 				return // the control: Prosody's own handler, not the edge
 			}
+			// record adds a check's row to results: ok, or FAILED.
+			record := func(t *testing.T, start time.Time, client, file string, size int64, ok string) {
+				outcome := ok
+				if t.Failed() {
+					outcome = "FAILED"
+				}
+				results = append(results, result{server: srv.name, client: client, file: file,
+					size: size, took: time.Since(start), outcome: outcome})
+			}
 			t.Run("slixmpp/size-mismatch", func(t *testing.T) {
-				start := time.Now()
-				defer func() {
-					outcome := "ok"
-					if t.Failed() {
-						outcome = "FAILED"
-					}
-					results = append(results, result{server: srv.name, client: "slixmpp slot, Go PUT", file: "N+1/N-1/cut",
-						size: mismatchSize, took: time.Since(start), outcome: outcome})
-				}()
+				defer record(t, time.Now(), "slixmpp slot, Go PUT", "N+1/N-1/cut", mismatchSize, "ok")
 				if srv.jwt {
 					checkJWTSlot(t, srv, store)
 					return
@@ -155,15 +156,8 @@ func TestXMPPServersAndClients(t *testing.T) {
 			})
 			if srv.jwt {
 				t.Run("upedge-sign/expired-jwt", func(t *testing.T) {
-					start := time.Now()
-					defer func() {
-						outcome := "ok (201, GET 200; late PUT 410; GET 410 past expires)"
-						if t.Failed() {
-							outcome = "FAILED"
-						}
-						results = append(results, result{server: srv.name, client: "upedge sign, Go PUT", file: "JWT exp+2s expires+4s",
-							size: 5, took: time.Since(start), outcome: outcome})
-					}()
+					defer record(t, time.Now(), "upedge sign, Go PUT", "JWT exp+2s expires+4s", 5,
+						"ok (201, GET 200; late PUT 410; GET 410 past expires)")
 					checkExpiredJWT(t, bin, baseURL)
 				})
 			}
@@ -288,16 +282,8 @@ func checkSizeMismatch(t *testing.T, srv xmppServer, store string) {
 	if err != nil || !pu.Query().Has(srv.tokenParam) {
 		t.Fatalf("PUT URL %q: want a %q token (err %v)", s.Put, srv.tokenParam, err)
 	}
-	body := make([]byte, mismatchSize+1)
-	for i := range body {
-		body[i] = byte(i * 7)
-	}
-	assertNoFile := func(after string) {
-		t.Helper()
-		if resp, _ := fetch(t, http.MethodHead, s.Get, false); resp.StatusCode != http.StatusNotFound {
-			t.Errorf("after %s: HEAD %s: got %d; want 404 (no file)", after, s.Get, resp.StatusCode)
-		}
-	}
+	body := mismatchBody()
+	assertNoFile := func(after string) { noFileAt(t, s.Get, after) }
 
 	for _, n := range []int{mismatchSize + 1, mismatchSize - 1} {
 		if code := put(t, s.Put, body[:n], ct); code != http.StatusForbidden {
@@ -370,11 +356,26 @@ func put(t *testing.T, rawURL string, body []byte, contentType string, hdr ...st
 	return resp.StatusCode
 }
 
-// cutPut declares declared bytes, sends body (shorter) and closes its side,
-// like a client whose connection drops mid-upload. It returns what the edge
-// answered, if anything; the test only cares that nothing was stored.
-// hdr are more header lines ("Name: value").
-func cutPut(t *testing.T, rawURL string, body []byte, declared int, contentType string, hdr ...string) string {
+// mismatchBody is one byte more than a slot for mismatchSize bytes takes.
+func mismatchBody() []byte {
+	body := make([]byte, mismatchSize+1)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	return body
+}
+
+// noFileAt fails t if a HEAD of getURL finds a file after what happened.
+func noFileAt(t *testing.T, getURL, after string) {
+	t.Helper()
+	if resp, _ := fetch(t, http.MethodHead, getURL, false); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("after %s: HEAD %s: got %d; want 404 (no file)", after, getURL, resp.StatusCode)
+	}
+}
+
+// dialEdge connects to the host of rawURL, with a minute to talk; the
+// caller closes the connection.
+func dialEdge(t *testing.T, rawURL string) (net.Conn, *url.URL) {
 	t.Helper()
 	pu, err := url.Parse(rawURL)
 	if err != nil {
@@ -384,8 +385,18 @@ func cutPut(t *testing.T, rawURL string, body []byte, declared int, contentType 
 	if err != nil {
 		t.Fatalf("cannot connect to the edge: %v", err)
 	}
-	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	return c, pu
+}
+
+// cutPut declares declared bytes, sends body (shorter) and closes its side,
+// like a client whose connection drops mid-upload. It returns what the edge
+// answered, if anything; the test only cares that nothing was stored.
+// hdr are more header lines ("Name: value").
+func cutPut(t *testing.T, rawURL string, body []byte, declared int, contentType string, hdr ...string) string {
+	t.Helper()
+	c, pu := dialEdge(t, rawURL)
+	defer c.Close()
 	extra := ""
 	for _, h := range hdr {
 		extra += h + "\r\n"
