@@ -64,10 +64,7 @@ func TestDeleteKeepsWhatIsLeft(t *testing.T) {
 // once Delete returns, not even within the cache's recheck window.
 func TestDeleteDropsCachedFile(t *testing.T) {
 	dir := t.TempDir()
-	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{SmallCacheBytes: 1 << 20})
 	ctx := context.Background()
 	if err := put(s, "s/cached.txt", "cached", "text/plain"); err != nil {
 		t.Fatal(err)

@@ -16,13 +16,20 @@ import (
 	"github.com/upedge/upedge/backend"
 )
 
-func newStore(t *testing.T, named bool) (*Store, string) {
+// openStore opens a Store on dir with opts, failing t if it cannot.
+func openStore(t *testing.T, dir string, opts Options) *Store {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := New(dir, Options{})
+	s, err := New(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func newStore(t *testing.T, named bool) (*Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s := openStore(t, dir, Options{})
 	if named {
 		s.temps.NoTmpfile() // as on a file system without O_TMPFILE
 	}
@@ -277,10 +284,7 @@ func TestGetSmallInMemoryLargeAsFile(t *testing.T) {
 // re-uploaded or replaced file is never served stale.
 func TestSmallCacheValidates(t *testing.T) {
 	dir := t.TempDir()
-	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{SmallCacheBytes: 1 << 20})
 	s.small.recheck = 0
 	get := func(name string) (*backend.Object, error) {
 		return s.Get(context.Background(), name, &backend.GetRequest{})
@@ -334,10 +338,7 @@ func TestSmallCacheBudget(t *testing.T) {
 // never again.
 func TestSmallCacheWindow(t *testing.T) {
 	dir := t.TempDir()
-	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{SmallCacheBytes: 1 << 20})
 	get := func(name string) (*backend.Object, error) {
 		return s.Get(context.Background(), name, &backend.GetRequest{})
 	}
@@ -357,7 +358,7 @@ func TestSmallCacheWindow(t *testing.T) {
 	if _, err := get("w/by-hand.txt"); !errors.Is(err, backend.ErrNotFound) {
 		t.Fatalf("after the window: got %v; want ErrNotFound", err)
 	}
-	_, err = s.Sweep(context.Background(), RetentionOptions{MaxAge: time.Hour, SweepOptions: SweepOptions{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}})
+	_, err := s.Sweep(context.Background(), RetentionOptions{MaxAge: time.Hour, SweepOptions: SweepOptions{Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,10 +28,7 @@ func putMeta(t *testing.T, s *Store, name, uploader string, expires time.Time) {
 // and come back from Get (uncached and cached) and List.
 func TestMetaKeptWithFile(t *testing.T) {
 	dir := t.TempDir()
-	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{SmallCacheBytes: 1 << 20})
 	if !s.Xattrs() {
 		t.Fatal("the test directory's file system keeps no user xattrs")
 	}
@@ -71,10 +68,7 @@ func TestMetaKeptWithFile(t *testing.T) {
 // and so does the index of the hours to come.
 func TestSweepExpired(t *testing.T) {
 	dir := t.TempDir()
-	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{SmallCacheBytes: 1 << 20})
 	now := time.Unix(1800000000, 0) // 1800000000 % 3600 == 0: an hour starts
 	for _, c := range []struct {
 		name string
@@ -153,13 +147,7 @@ func TestSweepExpiredNoIndex(t *testing.T) {
 func TestExpiryIndexSynced(t *testing.T) {
 	dir := t.TempDir()
 	var synced []string
-	s, err := New(dir, Options{Fsync: true, SyncHook: func(fd int, path string) error {
-		synced = append(synced, path)
-		return unix.Fsync(fd)
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := fsyncStore(t, dir, &synced)
 	putMeta(t, s, "slot/f.txt", "", time.Unix(1800000001, 0))
 	index := filepath.Join(dir, ReservedDir, expiryDirName)
 	for _, want := range []string{filepath.Join(index, "1800000000"), index} {
@@ -173,10 +161,7 @@ func TestExpiryIndexSynced(t *testing.T) {
 // drops it from the cache; a second Delete finds nothing.
 func TestDelete(t *testing.T) {
 	dir := t.TempDir()
-	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{SmallCacheBytes: 1 << 20})
 	putMeta(t, s, "d/x.txt", "bob@example.org", time.Time{})
 	putMeta(t, s, "e/f/y.txt", "", time.Time{})
 	putMeta(t, s, "e/z.txt", "", time.Time{})
@@ -222,10 +207,7 @@ func TestNoXattrs(t *testing.T) {
 		t.Fatalf("cannot mount ramfs: %v", err)
 	}
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	s, err := New(dir, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{})
 	if s.Xattrs() {
 		t.Fatal("ramfs reported as keeping user xattrs")
 	}

@@ -14,19 +14,23 @@ import (
 	"github.com/upedge/upedge/backend"
 )
 
+// fsyncStore opens a Store with Fsync on dir that appends the path of
+// every fsync it makes to *synced.
+func fsyncStore(t *testing.T, dir string, synced *[]string) *Store {
+	t.Helper()
+	return openStore(t, dir, Options{Fsync: true, SyncHook: func(fd int, path string) error {
+		*synced = append(*synced, path)
+		return unix.Fsync(fd)
+	}})
+}
+
 // TestFsyncSyncsNameAndDirectories: with Fsync the directories New makes
 // are synced into their parents, and an upload's data, its name and the
 // slot directory made for it are synced before Put returns.
 func TestFsyncSyncsNameAndDirectories(t *testing.T) {
 	dir := t.TempDir()
 	var synced []string
-	s, err := New(dir, Options{Fsync: true, SyncHook: func(fd int, path string) error {
-		synced = append(synced, path)
-		return unix.Fsync(fd)
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := fsyncStore(t, dir, &synced)
 	root := s.Root()
 	if want := []string{root, filepath.Join(root, ReservedDir)}; !slices.Equal(synced, want) {
 		t.Errorf("New synced %q; want %q", synced, want)
@@ -48,10 +52,7 @@ func TestRootReplaced(t *testing.T) {
 	parent := t.TempDir()
 	root := filepath.Join(parent, "store")
 	replaced := 0
-	s, err := New(root, Options{SmallCacheBytes: 1 << 20, OnRootReplaced: func(string) { replaced++ }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, root, Options{SmallCacheBytes: 1 << 20, OnRootReplaced: func(string) { replaced++ }})
 	ctx := context.Background()
 	if err := put(s, "a/old.txt", "old", "text/plain"); err != nil {
 		t.Fatal(err)
@@ -95,10 +96,7 @@ func TestRootReplaced(t *testing.T) {
 // replaced without any failure.
 func TestRootCheckedOncePerInterval(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "store")
-	s, err := New(root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, root, Options{})
 	os.Rename(root, root+".old")
 	os.MkdirAll(filepath.Join(root, ReservedDir, "tmp"), 0o755)
 	os.WriteFile(filepath.Join(root, "f"), []byte("x"), 0o644)
@@ -132,13 +130,7 @@ func TestRootCheckedOncePerInterval(t *testing.T) {
 func TestRemovalsDurable(t *testing.T) {
 	dir := t.TempDir()
 	var synced []string
-	s, err := New(dir, Options{Fsync: true, SyncHook: func(fd int, path string) error {
-		synced = append(synced, path)
-		return unix.Fsync(fd)
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := fsyncStore(t, dir, &synced)
 	root := s.Root()
 	ctx := context.Background()
 	exp := time.Unix(1800000001, 0)

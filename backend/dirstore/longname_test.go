@@ -21,10 +21,7 @@ import (
 // like a mapped one never meets the mapped one.
 func TestLongNames(t *testing.T) {
 	dir := t.TempDir()
-	s, err := New(dir, Options{SmallCacheBytes: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, dir, Options{SmallCacheBytes: 1 << 20})
 	if got := s.nameMax.Load(); got != 255 {
 		t.Logf("NAME_MAX of the test's file system: %d", got)
 	}

@@ -13,10 +13,7 @@ import (
 
 func TestSweep(t *testing.T) {
 	root := t.TempDir()
-	s, err := New(root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, root, Options{})
 	ctx := context.Background()
 	put := func(name string, age time.Duration) {
 		t.Helper()
