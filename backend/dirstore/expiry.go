@@ -74,19 +74,13 @@ func (x *expiryIndex) note(name string, at int64) error {
 }
 
 // ExpiryOptions configure the expiry sweeper. The zero value of each
-// field is its default.
+// field is its default; Interval's is DefaultExpiryInterval.
 type ExpiryOptions struct {
-	// Interval between the starts of two sweeps; default
-	// DefaultExpiryInterval.
-	Interval time.Duration
 	SweepOptions
 }
 
 func (o *ExpiryOptions) defaults() {
-	if o.Interval <= 0 {
-		o.Interval = DefaultExpiryInterval
-	}
-	o.SweepOptions.defaults()
+	o.SweepOptions.defaults(DefaultExpiryInterval)
 }
 
 // RunExpiry sweeps expired files every opts.Interval until ctx is done.
@@ -94,7 +88,7 @@ func (o *ExpiryOptions) defaults() {
 // without expiries reads one empty directory.
 func (s *Store) RunExpiry(ctx context.Context, opts ExpiryOptions) {
 	opts.defaults()
-	sweepEvery(ctx, opts.Interval, opts.OnError, func(ctx context.Context) error {
+	opts.every(ctx, func(ctx context.Context) error {
 		_, err := s.SweepExpired(ctx, opts)
 		return err
 	})

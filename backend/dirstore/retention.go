@@ -13,6 +13,9 @@ import (
 // SweepOptions are what the retention and the expiry sweepers share. The
 // zero value of each field is its default.
 type SweepOptions struct {
+	// Interval between the starts of two sweeps; the default is the
+	// sweeper's.
+	Interval time.Duration
 	// Batch is how many directory entries (retention) or index lines
 	// (expiry) are handled per step; default 256.
 	Batch int
@@ -27,16 +30,23 @@ type SweepOptions struct {
 	OnError func(error)
 }
 
-func (o *SweepOptions) defaults() {
-	if o.Batch <= 0 {
-		o.Batch = defaultBatch
-	}
-	if o.Pause <= 0 {
-		o.Pause = defaultPause
-	}
+// defaults fills the fields left zero (or negative); interval is the
+// sweeper's own default Interval.
+func (o *SweepOptions) defaults(interval time.Duration) {
+	o.Interval = positiveOr(o.Interval, interval)
+	o.Batch = positiveOr(o.Batch, defaultBatch)
+	o.Pause = positiveOr(o.Pause, defaultPause)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+}
+
+// positiveOr returns v if it is positive, and def otherwise.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // removed counts a removed file of size bytes in stats and tells OnRemove.
@@ -59,9 +69,7 @@ func (o *SweepOptions) failed(err error) {
 type RetentionOptions struct {
 	// MaxAge: files modified longer ago than this are removed. Required.
 	MaxAge time.Duration
-	// Interval between the starts of two sweeps; default MaxAge/24,
-	// within [1m, 1h].
-	Interval time.Duration
+	// Interval defaults to MaxAge/24, within [1m, 1h].
 	SweepOptions
 }
 
@@ -72,24 +80,21 @@ type SweepStats struct {
 }
 
 func (o *RetentionOptions) defaults() {
-	if o.Interval <= 0 {
-		o.Interval = min(max(o.MaxAge/24, time.Minute), time.Hour)
-	}
-	o.SweepOptions.defaults()
+	o.SweepOptions.defaults(min(max(o.MaxAge/24, time.Minute), time.Hour))
 }
 
 // RunRetention sweeps the store every opts.Interval until ctx is done.
 func (s *Store) RunRetention(ctx context.Context, opts RetentionOptions) {
 	opts.defaults()
-	sweepEvery(ctx, opts.Interval, opts.OnError, func(ctx context.Context) error {
+	opts.every(ctx, func(ctx context.Context) error {
 		_, err := s.Sweep(ctx, opts)
 		return err
 	})
 }
 
-// sweepEvery runs sweep at once and then every interval until ctx is
-// done, handing the errors that did not stop it to onError (if set).
-func sweepEvery(ctx context.Context, interval time.Duration, onError func(error), sweep func(ctx context.Context) error) {
+// every runs sweep at once and then every o.Interval until ctx is done,
+// handing the errors that did not stop it to OnError (if set).
+func (o *SweepOptions) every(ctx context.Context, sweep func(ctx context.Context) error) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -98,10 +103,10 @@ func sweepEvery(ctx context.Context, interval time.Duration, onError func(error)
 			return
 		case <-t.C:
 		}
-		if err := sweep(ctx); err != nil && onError != nil && ctx.Err() == nil {
-			onError(err)
+		if err := sweep(ctx); err != nil && ctx.Err() == nil {
+			o.failed(err)
 		}
-		t.Reset(interval)
+		t.Reset(o.Interval)
 	}
 }
 
