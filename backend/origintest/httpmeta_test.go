@@ -13,6 +13,7 @@ import (
 	"github.com/upedge/upedge/backend/httporigin"
 	"github.com/upedge/upedge/backend/origin"
 	"github.com/upedge/upedge/backend/origintest"
+	"github.com/upedge/upedge/edge/server/servertest"
 	"github.com/upedge/upedge/edge/slot"
 	"github.com/upedge/upedge/edge/token"
 )
@@ -34,12 +35,7 @@ func TestHTTPOriginMetadata(t *testing.T) {
 		put, _ := slot.URLs([]byte(edgeSecret), slot.Request{Version: token.V2, Base: base, Path: name, Size: int64(len(body)), ContentType: ctype})
 		req, _ := http.NewRequest(http.MethodPut, put, bytes.NewReader(body))
 		req.Header.Set("Content-Type", ctype)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return servertest.Status(t, req)
 	}
 	served := func(t *testing.T, name string) (status int, ctype string, body []byte) {
 		t.Helper()

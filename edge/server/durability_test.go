@@ -135,10 +135,5 @@ func putTyped(t *testing.T, put string, body []byte, ctype string) int {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, put, bytes.NewReader(body))
 	req.Header.Set("Content-Type", ctype)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("PUT %s: %v", put, err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return servertest.Status(t, req)
 }

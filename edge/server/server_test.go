@@ -220,15 +220,7 @@ func readFinalStatus(c net.Conn) (int, error) {
 // first sweep removes it and its slot directory, and leaves the rest.
 func TestRetention(t *testing.T) {
 	root := t.TempDir()
-	s, err := dirstore.New(root, dirstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"old/a.txt", "new/b.txt"} {
-		if err := s.Put(context.Background(), name, backend.PutInfo{Size: 2}, strings.NewReader("hi")); err != nil {
-			t.Fatal(err)
-		}
-	}
+	putFiles(t, root, map[string]backend.PutInfo{"old/a.txt": {}, "new/b.txt": {}})
 	old := time.Now().Add(-8 * 24 * time.Hour)
 	os.Chtimes(filepath.Join(root, "old/a.txt"), old, old)
 	p := servertest.Start(t, root, "--retention", "7d")
@@ -247,6 +239,59 @@ func TestRetention(t *testing.T) {
 	}
 	if st, _ := p.Fetch("new/b.txt"); st != 200 {
 		t.Fatalf("fresh upload: %d", st)
+	}
+}
+
+// TestExpiry runs an edge with retention off and its default small-file
+// cache on a store holding an upload whose expiry has passed, one that
+// expires in a second and one without: the sweeper removes the first at
+// start, the second is served, then answered 410 (from the cache) once its
+// expiry has passed, and the third stays. soonAfter leaves a loaded
+// machine (the race detector, CI) time to start the edge before "soon"
+// expires.
+func TestExpiry(t *testing.T) {
+	root := t.TempDir()
+	const soonAfter = 5 * time.Second
+	now := time.Now()
+	putFiles(t, root, map[string]backend.PutInfo{
+		"x/expired.txt": {ContentType: "text/plain", Expires: now.Add(-time.Minute)},
+		"x/soon.txt":    {ContentType: "text/plain", Expires: now.Add(soonAfter)},
+		"y/kept.txt":    {ContentType: "text/plain"},
+	})
+	e := servertest.Start(t, root)
+	if st, _ := e.Fetch("x/soon.txt"); st != http.StatusOK {
+		t.Fatalf("GET before its expiry: %d; want 200", st)
+	}
+	e.WaitMetric("upedge_expiry_removed_files_total", 1)
+	if _, err := os.Stat(filepath.Join(root, "x/expired.txt")); !os.IsNotExist(err) {
+		t.Errorf("expired file still there: %v", err)
+	}
+	// Past the second of its expiry.
+	time.Sleep(time.Until(now.Add(soonAfter).Truncate(time.Second).Add(1100 * time.Millisecond)))
+	if st, _ := e.Fetch("x/soon.txt"); st != http.StatusGone {
+		t.Errorf("GET after its expiry: %d; want 410", st)
+	}
+	if st, _ := e.Fetch("y/kept.txt"); st != http.StatusOK {
+		t.Errorf("GET of a file without expiry: %d; want 200", st)
+	}
+	if got := e.Metric(`upedge_rejections_total{method="GET",reason="expired"}`); got != 1 {
+		t.Errorf("expired rejections: %v; want 1", got)
+	}
+}
+
+// putFiles stores "hi" under each name with its info in a directory store
+// at root, as uploads made before an edge starts on it.
+func putFiles(t *testing.T, root string, files map[string]backend.PutInfo) {
+	t.Helper()
+	s, err := dirstore.New(root, dirstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, info := range files {
+		info.Size = 2
+		if err := s.Put(context.Background(), name, info, strings.NewReader("hi")); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -26,12 +26,7 @@ func v3(t *testing.T, base, name, uploader string, body []byte) (int, string) {
 	put, get := slot.URLs([]byte(servertest.Secret), slot.Request{Version: token.V3, Base: base,
 		Path: name, Size: int64(len(body)), Uploader: uploader, Timestamp: time.Now().Unix()})
 	req, _ := http.NewRequest(http.MethodPut, put, bytes.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("PUT %s: %v", name, err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode, get
+	return servertest.Status(t, req), get
 }
 
 func fetch(t *testing.T, method, url string) int {

@@ -90,6 +90,18 @@ func (e *Edge) Upload(name string, body []byte) int {
 	return resp.StatusCode
 }
 
+// Status sends req with http.DefaultClient and returns the status of the
+// answer, whose body it closes unread (a download is cut short).
+func Status(tb testing.TB, req *http.Request) int {
+	tb.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // Fetch GETs name and returns the status and the body.
 func (e *Edge) Fetch(name string) (int, []byte) {
 	e.T.Helper()
