@@ -247,10 +247,8 @@ func (c *Client) Check(ctx context.Context) error {
 
 // head asks the origin whether name exists, with HEAD.
 func (c *Client) head(ctx context.Context, name string) (bool, error) {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
+	req, resp := acquire()
+	defer release(req, resp)
 	c.prepare(req, fasthttp.MethodHead, name)
 	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodHead, name); err != nil {
 		return false, err
@@ -269,6 +267,17 @@ func (c *Client) head(ctx context.Context, name string) (bool, error) {
 }
 
 // do runs req, giving up when ctx is done before the origin answers.
+// acquire takes a request and a response from fasthttp's pools; the
+// caller gives them back with release.
+func acquire() (*fasthttp.Request, *fasthttp.Response) {
+	return fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+}
+
+func release(req *fasthttp.Request, resp *fasthttp.Response) {
+	fasthttp.ReleaseRequest(req)
+	fasthttp.ReleaseResponse(resp)
+}
+
 // roundTrip finishes req, which prepare made for method and name, and
 // sends it, reading the answer into resp: for the requests whose bodies
 // are held in memory (HEAD, DELETE, small GETs and PUTs).

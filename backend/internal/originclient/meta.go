@@ -75,10 +75,8 @@ func appendMetaValue(dst []byte, s string) []byte {
 // Stat asks the origin (HEAD) for the size of name and the uploader kept
 // with it; backend.ErrNotFound when there is no such object.
 func (c *Client) Stat(ctx context.Context, name string) (backend.ObjectInfo, error) {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
+	req, resp := acquire()
+	defer release(req, resp)
 	c.prepare(req, fasthttp.MethodHead, name)
 	resp.SkipBody = true
 	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodHead, name); err != nil {
@@ -107,10 +105,8 @@ func (c *Client) Stat(ctx context.Context, name string) (backend.ObjectInfo, err
 // origin answers 404 (S3 answers 204 for a missing key too: the S3 store
 // asks first).
 func (c *Client) Delete(ctx context.Context, name string) error {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
+	req, resp := acquire()
+	defer release(req, resp)
 	c.prepare(req, fasthttp.MethodDelete, name)
 	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodDelete, name); err != nil {
 		return err

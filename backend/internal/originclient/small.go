@@ -21,10 +21,8 @@ const maxSmallBody = 64 << 10
 // succeeds on the origin's 200, 201 or 204. For HTTP origins: an S3
 // Config.Sign streams every PUT body.
 func (c *Client) PutBytes(ctx context.Context, name string, body []byte, contentType string) error {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
+	req, resp := acquire()
+	defer release(req, resp)
 	c.prepare(req, fasthttp.MethodPut, name)
 	req.Header.SetContentType(contentType)
 	req.SetBodyRaw(body)
@@ -43,10 +41,8 @@ func (c *Client) PutBytes(ctx context.Context, name string, body []byte, content
 // and its Last-Modified (zero if the origin sent none). Nothing there is
 // backend.ErrNotFound.
 func (c *Client) GetBytes(ctx context.Context, name string) (body []byte, modTime time.Time, err error) {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
+	req, resp := acquire()
+	defer release(req, resp)
 	c.prepare(req, fasthttp.MethodGet, name)
 	if err := c.roundTrip(ctx, req, resp, fasthttp.MethodGet, name); err != nil {
 		return nil, time.Time{}, err

@@ -27,10 +27,8 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 		*u = upload{}
 		c.uploads.Put(u)
 	}()
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
+	req, resp := acquire()
+	defer release(req, resp)
 	for attempt := 0; ; attempt++ {
 		*u = upload{ctx: ctx, bufs: &c.copyBufs}
 		u.r = u.own.Hold(body, info.Size)
