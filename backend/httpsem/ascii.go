@@ -1,5 +1,7 @@
 package httpsem
 
+import "math"
+
 // The byte-level helpers below work on []byte (or string) in place and
 // never allocate, which is why strconv and strings are not used for them
 // on hot paths.
@@ -47,7 +49,18 @@ func DecodeHex(dst, src []byte) bool {
 // ParseDigits parses a non-negative decimal of 1 to 18 digits, nothing
 // else (no sign, no spaces), so that it cannot overflow an int64.
 func ParseDigits[S ~string | ~[]byte](b S) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
+	if len(b) > 18 {
+		return 0, false
+	}
+	return parseSaturated(b) // 18 digits never reach the saturation
+}
+
+// parseSaturated parses 1*DIGIT of any length, saturating at
+// math.MaxInt64: section 14.1.1 has recipients "anticipate potentially
+// large decimal numerals and prevent parsing errors due to integer
+// conversion overflows". Any such number lies past every representation.
+func parseSaturated[S ~string | ~[]byte](b S) (int64, bool) {
+	if len(b) == 0 {
 		return 0, false
 	}
 	var n int64
@@ -56,7 +69,11 @@ func ParseDigits[S ~string | ~[]byte](b S) (int64, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		if n > (math.MaxInt64-9)/10 {
+			n = math.MaxInt64
+		} else {
+			n = n*10 + int64(c-'0')
+		}
 	}
 	return n, true
 }

@@ -1,7 +1,6 @@
 package httpsem
 
 import (
-	"math"
 	"strconv"
 )
 
@@ -104,29 +103,6 @@ func parseRangeSet[S ~string | ~[]byte](h S, specs *[MaxRanges]spec) (n int, ok 
 		n++
 	}
 	return n, n > 0
-}
-
-// parseSaturated parses 1*DIGIT of any length, saturating at
-// math.MaxInt64: section 14.1.1 has recipients "anticipate potentially
-// large decimal numerals and prevent parsing errors due to integer
-// conversion overflows". Any such number lies past every representation.
-func parseSaturated[S ~string | ~[]byte](b S) (int64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if n > (math.MaxInt64-9)/10 {
-			n = math.MaxInt64
-		} else {
-			n = n*10 + int64(c-'0')
-		}
-	}
-	return n, true
 }
 
 // ParseRange applies a Range header value to a representation of size
