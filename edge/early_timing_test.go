@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -18,14 +16,7 @@ import (
 // check, refused), a good one (token check and the store's Exists, a
 // stat on the directory store) and a GET (the line limits only).
 func BenchmarkHeaderReceived(b *testing.B) {
-	store, err := dirstore.New(b.TempDir(), dirstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := New(Options{Secret: []byte(testSecret), Prefix: "/upload/", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-	if err != nil {
-		b.Fatal(err)
-	}
+	h, _ := newQuietHandler(b, Options{}, dirstore.Options{})
 	good, _ := slot.URLs([]byte(testSecret), slot.Request{Version: token.V1, Base: "http://x/upload/", Path: "abc123/photo.jpg", Size: 1 << 20})
 	for _, tc := range []struct {
 		name, method, uri string

@@ -2,8 +2,6 @@ package edge
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -23,16 +21,9 @@ func BenchmarkGetSmall(b *testing.B) {
 			name = "cache on"
 		}
 		b.Run(name, func(b *testing.B) {
-			store, err := dirstore.New(b.TempDir(), dirstore.Options{SmallCacheBytes: cache})
-			if err != nil {
-				b.Fatal(err)
-			}
+			h, store := newQuietHandler(b, Options{}, dirstore.Options{SmallCacheBytes: cache})
 			body := strings.Repeat("x", 4096)
 			if err := store.Put(context.Background(), "abc123/sticker.webp", backend.PutInfo{Size: 4096, ContentType: "image/webp"}, strings.NewReader(body)); err != nil {
-				b.Fatal(err)
-			}
-			h, err := New(Options{Secret: []byte(testSecret), Prefix: "/upload/", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-			if err != nil {
 				b.Fatal(err)
 			}
 			var req fasthttp.Request

@@ -100,6 +100,24 @@ var originBackends = [...]testBackend{{
 
 // started returns b ready for its subtests: a shared origin is started
 // once, under parent.
+// backendTest is a test run on an edge over one backend.
+type backendTest struct {
+	name string
+	run  func(t *testing.T, b testBackend)
+}
+
+// onEveryBackend runs each test as a subtest of every backend's subtest.
+func onEveryBackend(t *testing.T, tests []backendTest) {
+	for _, b := range testBackends() {
+		t.Run(b.name, func(t *testing.T) {
+			b := b.started(t)
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) { tc.run(t, b) })
+			}
+		})
+	}
+}
+
 func (b testBackend) started(parent *testing.T) testBackend {
 	if b.shared != nil {
 		b.open, b.shared = b.shared(parent), nil
@@ -212,6 +230,38 @@ func (e *testEdge) rawConn() (net.Conn, *bufio.Reader) {
 	return c, bufio.NewReader(c)
 }
 
+// newQuietHandler makes a handler with opts over a new directory store
+// (storeOpts) in a temporary directory, for tests that call it without a
+// server; the tests' secret and prefix where opts has none, logs dropped.
+func newQuietHandler(tb testing.TB, opts Options, storeOpts dirstore.Options) (*Handler, *dirstore.Store) {
+	tb.Helper()
+	store, err := dirstore.New(tb.TempDir(), storeOpts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if opts.Secret == nil {
+		opts.Secret = []byte(testSecret)
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "/upload/"
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := New(opts, store)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h, store
+}
+
+// rawAnswer sends the request format and args make on a new connection
+// and reads the answer.
+func (e *testEdge) rawAnswer(format string, args ...any) *http.Response {
+	e.t.Helper()
+	c, br := e.rawConn()
+	fmt.Fprintf(c, format, args...)
+	return readResponse(e.t, br)
+}
+
 func readResponse(t *testing.T, br *bufio.Reader) *http.Response {
 	t.Helper()
 	resp, err := http.ReadResponse(br, nil)
@@ -243,4 +293,16 @@ func storeFiles(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// wantRefusal fails t unless resp has status want and CORS headers, without
+// which browsers hide a refusal from the page that made the request.
+func wantRefusal(t *testing.T, resp *http.Response, want int) {
+	t.Helper()
+	if resp.StatusCode != want {
+		t.Fatalf("status: got %d; want %d", resp.StatusCode, want)
+	}
+	if resp.Header.Get("Access-Control-Allow-Origin") == "" {
+		t.Errorf("%d without Access-Control-Allow-Origin", resp.StatusCode)
+	}
 }

@@ -4,8 +4,6 @@ package edge
 
 import (
 	"bufio"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -21,21 +19,10 @@ import (
 // switch, path decoding, token check, CORS and error answers) on a reused
 // RequestCtx, as fasthttp does, and wants zero allocations per request.
 func TestRoutingAllocatesNothing(t *testing.T) {
-	store, err := dirstore.New(t.TempDir(), dirstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Secret: []byte(testSecret), Prefix: "/upload/", MaxFileSize: 64 << 10,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	h, err := New(opts, store)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts := Options{MaxFileSize: 64 << 10}
+	h, _ := newQuietHandler(t, opts, dirstore.Options{})
 	opts.DeleteSecret = []byte("d")
-	withDelete, err := New(opts, store)
-	if err != nil {
-		t.Fatal(err)
-	}
+	withDelete, _ := newQuietHandler(t, opts, dirstore.Options{})
 	badMAC := strings.Repeat("0", 64)
 	jwt := func(path string, exp int64) string {
 		return slot.Sign(token.NewSigner([]byte(testSecret)), slot.Request{Version: token.JWT, Base: "http://x/upload/",
