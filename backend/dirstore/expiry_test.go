@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/origintest"
 )
 
 func putMeta(t *testing.T, s *Store, name, uploader string, expires time.Time) {
@@ -196,12 +197,7 @@ func TestDelete(t *testing.T) {
 // with an uploader or an expiry are refused and leave nothing; plain
 // uploads work, their type from the name. Needs root to mount ramfs.
 func TestNoXattrs(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI runs as root: cannot mount ramfs")
-		}
-		t.Skip("mounting ramfs needs root")
-	}
+	origintest.NeedRoot(t, "mounting ramfs")
 	dir := t.TempDir()
 	if err := unix.Mount("ramfs", dir, "ramfs", 0, ""); err != nil {
 		t.Fatalf("cannot mount ramfs: %v", err)

@@ -30,6 +30,17 @@ import (
 const edgeSecret = "origin test secret"
 
 // startEdge runs an edge in this process on store and returns its base URL.
+// edgeOver starts an edge (startEdge) whose store is the origin at url
+// with opts, and returns its base URL.
+func edgeOver(tb testing.TB, url string, opts origin.Options) string {
+	tb.Helper()
+	store, err := origin.New(url, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return startEdge(tb, store)
+}
+
 func startEdge(tb testing.TB, store backend.Store) string {
 	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -171,18 +182,10 @@ func TestUploadMemoryBound(t *testing.T) {
 // ≥ 0.8, GET 64 MiB ≥ 0.7).
 func BenchmarkNginx(b *testing.B) {
 	n := origintest.StartNginx(b, false)
-	store, err := origin.New(n.URL, origin.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	base := startEdge(b, store)
+	base := edgeOver(b, n.URL, origin.Options{})
 	// The same without the HEAD before each upload (origin_exists_check =
 	// false), which nginx with configs/nginx-origin.conf allows.
-	store2, err := origin.New(n.URL, origin.Options{SkipExistsCheck: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	base2 := startEdge(b, store2)
+	base2 := edgeOver(b, n.URL, origin.Options{SkipExistsCheck: true})
 	client := &fasthttp.Client{StreamResponseBody: true, ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10}
 	put := func(b *testing.B, url string, body []byte) {
 		req := fasthttp.AcquireRequest()

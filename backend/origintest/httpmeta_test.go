@@ -25,11 +25,7 @@ import (
 // package doc behaves as written there.
 func TestHTTPOriginMetadata(t *testing.T) {
 	n := origintest.StartNginx(t, false)
-	store, err := origin.New(n.URL, origin.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := startEdge(t, store)
+	base := edgeOver(t, n.URL, origin.Options{})
 	upload := func(t *testing.T, name, ctype string, body []byte) int {
 		t.Helper()
 		put, _ := slot.URLs([]byte(edgeSecret), slot.Request{Version: token.V2, Base: base, Path: name, Size: int64(len(body)), ContentType: ctype})

@@ -18,11 +18,7 @@ import (
 // each per iteration. Metrics: µs per request each way and their ratio.
 func BenchmarkNginxSmall(b *testing.B) {
 	n := origintest.StartNginx(b, false)
-	store, err := origin.New(n.URL, origin.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	base := startEdge(b, store)
+	base := edgeOver(b, n.URL, origin.Options{})
 	client := &fasthttp.Client{}
 	do := func(b *testing.B, method, url string, body []byte, want int) {
 		req := fasthttp.AcquireRequest()

@@ -49,6 +49,20 @@ type Versity struct {
 
 func inCI() bool { return os.Getenv("CI") == "true" }
 
+// NeedRoot skips tb unless the test runs as root, which what needs (to
+// mount a file system, say); under CI=true, which runs as root, it fails
+// instead of skipping.
+func NeedRoot(tb testing.TB, what string) {
+	tb.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if inCI() {
+		tb.Fatalf("CI=true but not root: %s needs root", what)
+	}
+	tb.Skipf("not root: %s needs root (runs as root in CI)", what)
+}
+
 // RepoRoot returns the directory holding go.mod, found from the working
 // directory of the test.
 func RepoRoot(t testing.TB) string {

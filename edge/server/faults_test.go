@@ -13,18 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upedge/upedge/backend/origintest"
 	"github.com/upedge/upedge/edge/server/servertest"
 )
 
 // TestDiskFull runs the store on a 2 MiB tmpfs: an upload that does not
 // fit is answered 507, leaves nothing, and downloads go on.
 func TestDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but not root: the disk-full test needs root to mount a tmpfs")
-		}
-		t.Skip("not root: cannot mount a small tmpfs (runs as root in CI)")
-	}
+	origintest.NeedRoot(t, "mounting a small tmpfs")
 	store := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", store).CombinedOutput(); err != nil {
 		t.Fatalf("cannot mount tmpfs: %v: %s", err, out)

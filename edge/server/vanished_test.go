@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upedge/upedge/backend/origintest"
 	"github.com/upedge/upedge/edge/server/servertest"
 	"github.com/upedge/upedge/edge/slot"
 	"github.com/upedge/upedge/edge/token"
@@ -102,12 +103,7 @@ func TestVanishedDirectories(t *testing.T) {
 // edge runs (the old one lazily unmounted, as `umount -l` does when the
 // edge holds it open): uploads go to the new one, not the detached one.
 func TestRemountedStore(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but not root: the remount test needs root to mount a tmpfs")
-		}
-		t.Skip("not root: cannot mount a tmpfs (runs as root in CI)")
-	}
+	origintest.NeedRoot(t, "mounting a tmpfs")
 	store := t.TempDir()
 	mount := func() {
 		t.Helper()
