@@ -2,13 +2,14 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/upedge/upedge/edge/server/servertest"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -47,21 +48,10 @@ func TestServeBinary(t *testing.T) {
 	}
 	urls := strings.Fields(out.String())
 	req, _ := http.NewRequest(http.MethodPut, urls[0], strings.NewReader("hello"))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	if code := servertest.Status(t, req); code != http.StatusCreated {
+		t.Fatalf("PUT: got %d; want 201", code)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("PUT: got %d; want 201", resp.StatusCode)
-	}
-	resp, err = http.Get(urls[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(body) != "hello" {
+	if _, body := servertest.Get(t, nil, urls[1]); string(body) != "hello" {
 		t.Fatalf("GET: got %q; want hello", body)
 	}
 	// SIGINT stops it cleanly.

@@ -69,12 +69,7 @@ func TestTLS(t *testing.T) {
 	if resp.StatusCode != 201 || resp.TLS == nil {
 		t.Fatalf("PUT over TLS: %d", resp.StatusCode)
 	}
-	resp, err = client.Get(get)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, b := servertest.Get(t, client, get)
 	if string(b) != "hello" {
 		t.Fatalf("GET over TLS: %q", b)
 	}
@@ -85,30 +80,18 @@ func TestTLS(t *testing.T) {
 	if got := resp.Header.Get("X-Frame-Options"); got != "DENY" {
 		t.Errorf("GET over TLS: X-Frame-Options %q; want DENY", got)
 	}
-	resp, err = client.Get(base + "missing/none.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ = servertest.Get(t, client, base+"missing/none.txt")
 	if resp.StatusCode != 404 || resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Errorf("404 over TLS: status %d, Strict-Transport-Security %q; want 404 with it", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
 	}
 	// Never over plain HTTP (RFC 6797 section 7.2), and off when empty.
 	plain := servertest.Start(t, t.TempDir())
-	resp, err = http.Get("http://" + plain.Addr + "/upload/missing/none.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ = servertest.Get(t, nil, "http://"+plain.Addr+"/upload/missing/none.txt")
 	if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
 		t.Errorf("plain HTTP: Strict-Transport-Security %q; want none", got)
 	}
 	off := servertest.Start(t, t.TempDir(), "--tls-cert", cert, "--tls-key", key, "--hsts", "")
-	resp, err = client.Get("https://" + off.Addr + "/upload/missing/none.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ = servertest.Get(t, client, "https://"+off.Addr+"/upload/missing/none.txt")
 	if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
 		t.Errorf("hsts = \"\": Strict-Transport-Security %q; want none", got)
 	}

@@ -102,6 +102,22 @@ func Status(tb testing.TB, req *http.Request) int {
 	return resp.StatusCode
 }
 
+// Get GETs url with client (http.DefaultClient if nil) and returns the
+// answer and its body, read whole.
+func Get(tb testing.TB, client *http.Client, url string) (*http.Response, []byte) {
+	tb.Helper()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Get(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
 // Fetch GETs name and returns the status and the body.
 func (e *Edge) Fetch(name string) (int, []byte) {
 	e.T.Helper()
