@@ -47,11 +47,7 @@ func TestCompressedNotModified(t *testing.T) {
 		req, _ := http.NewRequest(method, get, nil)
 		req.Header.Set("Accept-Encoding", "zstd")
 		req.Header.Set("If-None-Match", etag)
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := servertest.RoundTrip(t, req)
 		if resp.StatusCode != 304 {
 			t.Fatalf("%s If-None-Match %s: got %d; want 304", method, etag, resp.StatusCode)
 		}

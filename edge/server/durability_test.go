@@ -100,11 +100,7 @@ func TestFsyncAlways(t *testing.T) {
 	_, get := p.Slot("slot1/notes.txt", 0)
 	req, _ := http.NewRequest(http.MethodGet, get, nil)
 	req.Header.Set("Accept-Encoding", "zstd")
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp := servertest.RoundTrip(t, req)
 	if resp.Header.Get("Content-Encoding") != "zstd" {
 		t.Fatalf("download with Accept-Encoding: zstd: Content-Encoding %q", resp.Header.Get("Content-Encoding"))
 	}

@@ -156,11 +156,7 @@ func TestVanishedStateDirectories(t *testing.T) {
 		}
 		req, _ := http.NewRequest(http.MethodGet, get, nil)
 		req.Header.Set("Accept-Encoding", "gzip")
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := servertest.RoundTrip(t, req)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" {
 			t.Fatalf("download %d after the cache was removed: %d, Content-Encoding %q; want 200 gzip", i, resp.StatusCode, resp.Header.Get("Content-Encoding"))
 		}

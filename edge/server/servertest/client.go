@@ -102,6 +102,19 @@ func Status(tb testing.TB, req *http.Request) int {
 	return resp.StatusCode
 }
 
+// RoundTrip sends req with http.DefaultTransport, which leaves what the
+// edge sent as it is (no transparent decompression, no redirects), and
+// returns the answer, its body closed unread.
+func RoundTrip(tb testing.TB, req *http.Request) *http.Response {
+	tb.Helper()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
 // Get GETs url with client (http.DefaultClient if nil) and returns the
 // answer and its body, read whole.
 func Get(tb testing.TB, client *http.Client, url string) (*http.Response, []byte) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -100,11 +101,14 @@ type slot struct {
 
 // requestSlot asks srv for a slot through slixmpp without uploading, so the
 // test can PUT whatever it likes to the edge.
-func requestSlot(srv xmppServer, filename string, size int64, contentType string) (slot, error) {
+func requestSlot(t *testing.T, srv xmppServer, filename string, size int64, contentType string) slot {
+	t.Helper()
 	var s slot
-	err := runSlixmpp(srv, &s, "--slot-only", "--filename", filename,
-		"--size", fmt.Sprint(size), "--content-type", contentType)
-	return s, err
+	if err := runSlixmpp(srv, &s, "--slot-only", "--filename", filename,
+		"--size", fmt.Sprint(size), "--content-type", contentType); err != nil {
+		t.Fatalf("cannot get a slot for %s from %s: %v", filename, srv.name, err)
+	}
+	return s
 }
 
 func runSlixmpp(srv xmppServer, result any, args ...string) error {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/upedge/upedge/edge/server/servertest"
 )
 
 // checkJWTSlot takes a real JWT slot for N bytes from Prosody's
@@ -23,18 +25,12 @@ import (
 func checkJWTSlot(t *testing.T, srv xmppServer, store string) {
 	const ct = "application/x-upedge-test"
 	before := countFiles(t, store)
-	s, err := requestSlot(srv, "mismatch.bin", mismatchSize, ct)
-	if err != nil {
-		t.Fatalf("cannot get a slot from %s: %v", srv.name, err)
-	}
+	s := requestSlot(t, srv, "mismatch.bin", mismatchSize, ct)
 	authz := s.Headers["Authorization"]
 	if !strings.HasPrefix(authz, "Bearer ") || s.Put != s.Get || strings.Contains(s.Put, "?") {
 		t.Fatalf("slot: PUT %q, GET %q, Authorization %q; want one URL and a Bearer token", s.Put, s.Get, authz)
 	}
-	other, err := requestSlot(srv, "other.bin", mismatchSize, ct)
-	if err != nil {
-		t.Fatalf("cannot get a second slot from %s: %v", srv.name, err)
-	}
+	other := requestSlot(t, srv, "other.bin", mismatchSize, ct)
 	body := mismatchBody()
 	assertNoFile := func(after string) { noFileAt(t, s.Get, after) }
 	bearer := "Authorization: " + authz
@@ -105,12 +101,11 @@ func chunkedPut(t *testing.T, rawURL string, body []byte, authz string) int {
 	if err := w.Flush(); err != nil {
 		t.Fatalf("cannot send the chunked PUT: %v", err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	code, err := servertest.ReadStatus(c)
 	if err != nil {
 		t.Fatalf("no answer to the chunked PUT: %v", err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return code
 }
 
 // checkExpiredJWT signs two JWT slots whose token expires in two seconds,

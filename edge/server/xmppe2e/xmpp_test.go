@@ -274,10 +274,7 @@ const mismatchSize = 4096
 func checkSizeMismatch(t *testing.T, srv xmppServer, store string) {
 	const ct = "application/octet-stream"
 	before := countFiles(t, store)
-	s, err := requestSlot(srv, "mismatch.bin", mismatchSize, ct)
-	if err != nil {
-		t.Fatalf("cannot get a slot from %s: %v", srv.name, err)
-	}
+	s := requestSlot(t, srv, "mismatch.bin", mismatchSize, ct)
 	pu, err := url.Parse(s.Put)
 	if err != nil || !pu.Query().Has(srv.tokenParam) {
 		t.Fatalf("PUT URL %q: want a %q token (err %v)", s.Put, srv.tokenParam, err)
