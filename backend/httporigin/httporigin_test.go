@@ -371,11 +371,7 @@ func TestMetadataFailures(t *testing.T) {
 		if err := put(s); err != nil {
 			t.Fatal(err)
 		}
-		o, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Close()
+		o := getClosed(t, s, "d/f.txt")
 		if o.ContentType != "text/x-kept" {
 			t.Errorf("Content-Type %q; want text/x-kept", o.ContentType)
 		}
@@ -397,11 +393,7 @@ func TestMetadataFailures(t *testing.T) {
 		get := func() string {
 			t.Helper()
 			*log = nil
-			o, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			o.Close()
+			o := getClosed(t, s, "d/f.txt")
 			return o.ContentType + " " + strings.Join(*log, ",")
 		}
 		if got, want := get(), "text/x-kept GET /base/d/.upedge.f.txt,GET /base/d/f.txt"; got != want && got != "text/x-kept GET /base/d/f.txt,GET /base/d/.upedge.f.txt" {
@@ -430,11 +422,7 @@ func TestMetadataFailures(t *testing.T) {
 		if !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "nor delete") {
 			t.Fatalf("Put: %v; want ErrUnavailable saying the object stays", err)
 		}
-		o, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Close()
+		o := getClosed(t, s, "d/f.txt")
 		if o.ContentType != "application/octet-stream" {
 			t.Errorf("object without metadata served as %q; want the origin's type", o.ContentType)
 		}
@@ -451,4 +439,16 @@ func TestMetadataFailures(t *testing.T) {
 			t.Errorf("Get with an unreadable sidecar: %v; want ErrUnavailable", err)
 		}
 	})
+}
+
+// getClosed gets name from s and closes it at once: what a GET answers
+// with, without the body.
+func getClosed(t *testing.T, s backend.Store, name string) *backend.Object {
+	t.Helper()
+	o, err := s.Get(context.Background(), name, &backend.GetRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	return o
 }
