@@ -38,7 +38,7 @@ func Main(args, environ []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer srv.Close()
-	ctx, stop := signalContext()
+	ctx, stop := SignalContext()
 	defer stop()
 	if err := srv.Run(ctx); err != nil {
 		log.Error("upedge stopped", "err", err)
@@ -47,9 +47,10 @@ func Main(args, environ []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// signalContext returns a context that ends with SIGINT or SIGTERM, its
-// cause naming the signal.
-func signalContext() (context.Context, func()) {
+// SignalContext returns a context that ends with SIGINT or SIGTERM, its
+// cause naming the signal, for every subcommand that stops on them; the
+// returned func stops listening.
+func SignalContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

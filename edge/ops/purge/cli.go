@@ -1,14 +1,10 @@
 package purge
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/edge/config"
@@ -65,7 +61,7 @@ func Main(args, environ []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "upedge purge: %s keeps no uploader with its objects, so they cannot be found by uploader (an HTTP/WebDAV origin: see the README, \"Upstream origins\")\n", where)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := server.SignalContext()
 	defer stop()
 	verb := "removed"
 	if *dryRun {
