@@ -36,7 +36,8 @@ type Edge struct {
 	// Stderr collects the edge's logs.
 	Stderr *Output
 
-	stop func() error
+	stop   func() error
+	reload func() error
 }
 
 // Args returns the flags of a test edge on store: Secret, a free port on
@@ -77,7 +78,8 @@ func StartArgs(t testing.TB, args, environ []string) *Edge {
 		return ""
 	}
 	log := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
-	srv, err := server.New(cfg, server.Env{Stdout: stdout, Log: log, Getenv: getenv})
+	load := func() (*config.Config, error) { return config.Load(config.FlagSet("servertest"), args, environ) }
+	srv, err := server.New(cfg, server.Env{Stdout: stdout, Log: log, Getenv: getenv, Load: load})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -96,6 +98,7 @@ func StartArgs(t testing.TB, args, environ []string) *Edge {
 		})
 		return runErr
 	}
+	e.reload = srv.Reload
 	t.Cleanup(func() { e.stop() })
 	// Run prints the startup lines before it serves.
 	for !e.Started(srv.MetricsAddr() != nil) {
@@ -118,6 +121,13 @@ func StartArgs(t testing.TB, args, environ []string) *Edge {
 // its process instead.
 func (e *Edge) Stop() error {
 	return e.stop()
+}
+
+// Reload reloads an edge that Start or StartArgs runs in this process, as
+// a SIGHUP reloads `upedge serve` (server.Server.Reload), and returns its
+// error. A child-process harness sends SIGHUP instead.
+func (e *Edge) Reload() error {
+	return e.reload()
 }
 
 var (
