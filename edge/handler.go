@@ -223,6 +223,7 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	h.cors.apply(&ctx.Response.Header)
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
+	h.applyReceived(ctx, sc)
 	m := ctx.Method()
 	switch string(m) {
 	case fasthttp.MethodPut:
@@ -248,6 +249,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 	}
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
+	h.applyReceived(ctx, sc)
 	_, status := h.checkPut(ctx, sc)
 	if status == 0 {
 		// A taken name, too, is refused before the client sends the

@@ -34,3 +34,16 @@ func TestRejectionReasonAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per rejection and Reason; want 0", n)
 	}
 }
+
+// The edge checks a probe token on every request that carries one.
+func TestVerifyProbeAllocatesNothing(t *testing.T) {
+	v := NewVerifier([]byte(secret), 0, vectorClock)
+	value := []byte(probeVector)
+	if n := testing.AllocsPerRun(1000, func() {
+		if err := v.VerifyProbe(value); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per VerifyProbe; want 0", n)
+	}
+}

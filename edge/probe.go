@@ -1,0 +1,105 @@
+package edge
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// A request that carries a valid probe token (token.Signer.AppendProbe)
+// in ProbeHeader gets ReceivedHeader on its answer: what reached the edge
+// of the request line and the framing, as whatever stands in front passed
+// them on. `upedge check` compares it with what it sent, to tell a proxy
+// that rewrites paths or re-sends bodies chunked from one that does not.
+// Only holders of the secret get it; to anyone else the edge says nothing
+// more than it always does.
+const (
+	ProbeHeader    = "Upedge-Check"
+	ReceivedHeader = "Upedge-Received"
+)
+
+var (
+	hdrProbe    = []byte(ProbeHeader)
+	hdrReceived = []byte(ReceivedHeader)
+)
+
+// applyReceived sets ReceivedHeader when the request carries a valid probe
+// token. Its value is "length=N|chunked|none; expect=100-continue|none;
+// uri=RAW", with RAW the request URI exactly as received and last, so that
+// nothing in it can be taken for a field.
+func (h *Handler) applyReceived(ctx *fasthttp.RequestCtx, sc *scratch) {
+	rh := &ctx.Request.Header
+	probe := rh.PeekBytes(hdrProbe)
+	if len(probe) == 0 || h.keys.Load().verifier.VerifyProbe(probe) != nil {
+		return
+	}
+	b := append(sc.buf[:0], "length="...)
+	switch n := rh.ContentLength(); {
+	case n == -1:
+		b = append(b, "chunked"...)
+	case n < 0 || (n == 0 && !hasContentLength(rh.RawHeaders())):
+		b = append(b, "none"...)
+	default:
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	b = append(b, "; expect="...)
+	if ctx.Request.MayContinue() {
+		b = append(b, "100-continue"...)
+	} else {
+		b = append(b, "none"...)
+	}
+	b = append(b, "; uri="...)
+	b = append(b, rh.RequestURI()...)
+	ctx.Response.Header.SetCanonical(hdrReceived, b)
+	sc.buf = b
+}
+
+// Received is what ReceivedHeader says the edge received.
+type Received struct {
+	// Length is the request's Content-Length, or LengthChunked or
+	// LengthNone.
+	Length int64
+	// Expect100 reports whether the request carried Expect: 100-continue.
+	Expect100 bool
+	// URI is the request URI as received: path and query, raw.
+	URI string
+}
+
+// Length values of Received that are no Content-Length.
+const (
+	LengthChunked = -1
+	LengthNone    = -2
+)
+
+// ParseReceived parses a ReceivedHeader value.
+func ParseReceived(v string) (Received, error) {
+	var r Received
+	rest, uri, ok := strings.Cut(v, "; uri=")
+	if !ok {
+		return r, errors.New("cannot parse " + ReceivedHeader + " " + strconv.Quote(v) + ": no uri")
+	}
+	r.URI = uri
+	for _, f := range strings.Split(rest, "; ") {
+		k, val, _ := strings.Cut(f, "=")
+		switch k {
+		case "length":
+			switch val {
+			case "chunked":
+				r.Length = LengthChunked
+			case "none":
+				r.Length = LengthNone
+			default:
+				n, err := strconv.ParseInt(val, 10, 64)
+				if err != nil || n < 0 {
+					return r, errors.New("cannot parse " + ReceivedHeader + " " + strconv.Quote(v) + ": bad length")
+				}
+				r.Length = n
+			}
+		case "expect":
+			r.Expect100 = val == "100-continue"
+		}
+	}
+	return r, nil
+}
