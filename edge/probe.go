@@ -26,9 +26,10 @@ var (
 )
 
 // applyReceived sets ReceivedHeader when the request carries a valid probe
-// token. Its value is "length=N|chunked|none; expect=100-continue|none;
-// uri=RAW", with RAW the request URI exactly as received and last, so that
-// nothing in it can be taken for a field.
+// token. Its value is `length=N|chunked|none; expect=100-continue|none;
+// type="CONTENT-TYPE"; uri=RAW`: the Content-Type as a quoted string (""
+// when there is none), and the request URI exactly as received, last, so
+// that nothing in it can be taken for a field.
 func (h *Handler) applyReceived(ctx *fasthttp.RequestCtx, sc *scratch) {
 	rh := &ctx.Request.Header
 	probe := rh.PeekBytes(hdrProbe)
@@ -50,7 +51,14 @@ func (h *Handler) applyReceived(ctx *fasthttp.RequestCtx, sc *scratch) {
 	} else {
 		b = append(b, "none"...)
 	}
-	b = append(b, "; uri="...)
+	b = append(b, "; type=\""...)
+	for _, c := range rh.ContentType() {
+		if c == '"' || c == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, c)
+	}
+	b = append(b, "\"; uri="...)
 	b = append(b, rh.RequestURI()...)
 	ctx.Response.Header.SetCanonical(hdrReceived, b)
 	sc.buf = b
@@ -63,6 +71,8 @@ type Received struct {
 	Length int64
 	// Expect100 reports whether the request carried Expect: 100-continue.
 	Expect100 bool
+	// ContentType is the request's Content-Type, "" when it had none.
+	ContentType string
 	// URI is the request URI as received: path and query, raw.
 	URI string
 }
@@ -76,11 +86,26 @@ const (
 // ParseReceived parses a ReceivedHeader value.
 func ParseReceived(v string) (Received, error) {
 	var r Received
-	rest, uri, ok := strings.Cut(v, "; uri=")
-	if !ok {
-		return r, errors.New("cannot parse " + ReceivedHeader + " " + strconv.Quote(v) + ": no uri")
+	bad := func(why string) (Received, error) {
+		return Received{}, errors.New("cannot parse " + ReceivedHeader + " " + strconv.Quote(v) + ": " + why)
 	}
-	r.URI = uri
+	rest, after, ok := strings.Cut(v, "; type=\"")
+	if !ok {
+		return bad("no type")
+	}
+	var ct []byte
+	i := 0
+	for ; i < len(after) && after[i] != '"'; i++ {
+		if after[i] == '\\' && i+1 < len(after) {
+			i++
+		}
+		ct = append(ct, after[i])
+	}
+	uri, ok := strings.CutPrefix(after[min(i+1, len(after)):], "; uri=")
+	if i == len(after) || !ok {
+		return bad("no uri after the type")
+	}
+	r.ContentType, r.URI = string(ct), uri
 	for _, f := range strings.Split(rest, "; ") {
 		k, val, _ := strings.Cut(f, "=")
 		switch k {
@@ -93,7 +118,7 @@ func ParseReceived(v string) (Received, error) {
 			default:
 				n, err := strconv.ParseInt(val, 10, 64)
 				if err != nil || n < 0 {
-					return r, errors.New("cannot parse " + ReceivedHeader + " " + strconv.Quote(v) + ": bad length")
+					return bad("bad length")
 				}
 				r.Length = n
 			}

@@ -22,6 +22,31 @@ type Request struct {
 	ContentType string // what the client will send; "" means application/octet-stream
 	Uploader    string // v3
 	Timestamp   int64  // v3, UNIX seconds
+	// Escape percent-encodes one path segment; nil is url.PathEscape.
+	// ProsodyEscape encodes as Prosody does.
+	Escape func(segment string) string
+}
+
+// ProsodyEscape percent-encodes a path segment as Prosody's
+// util.http.urlencode does for mod_http_upload_external's slots: every
+// byte but ASCII letters, digits and ".~_-", with lower-case hex digits
+// ("my file+.txt" becomes "my%20file%2b.txt"). Proxies that decode and
+// re-encode paths write some of these differently, which `upedge check`
+// relies on to see them.
+func ProsodyEscape(segment string) string {
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	for i := 0; i < len(segment); i++ {
+		switch c := segment[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '~', c == '_', c == '-':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // URLs returns the PUT and GET URLs of r signed with secret.
@@ -36,9 +61,13 @@ func URLsWith(s *token.Signer, r Request) (put, get string) {
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
+	escape := r.Escape
+	if escape == nil {
+		escape = url.PathEscape
+	}
 	segs := strings.Split(strings.TrimPrefix(r.Path, "/"), "/")
 	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+		segs[i] = escape(s)
 	}
 	get = base + strings.Join(segs, "/")
 	c := token.Claims{Path: []byte(strings.TrimPrefix(r.Path, "/")), Size: r.Size, ContentType: []byte(r.ContentType)}
