@@ -2,6 +2,7 @@
 //
 //	upedge serve [--config FILE] [flags]   run the edge
 //	upedge sign  --secret S PATH SIZE      print a signed PUT and GET URL
+//	upedge check --base URL --secret-file F  check a live deployment
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"os"
 
 	"github.com/upedge/upedge/bench"
+	"github.com/upedge/upedge/edge/check"
 	"github.com/upedge/upedge/edge/server"
 	"github.com/upedge/upedge/edge/slot"
 )
@@ -28,6 +30,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return server.Main(args[1:], os.Environ(), stdout, stderr)
 	case "sign":
 		return slot.Main(args[1:], stdout, stderr)
+	case "check":
+		return check.Main(args[1:], stdout, stderr)
 	case "bench":
 		return bench.Main(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -45,6 +49,8 @@ func usage(w io.Writer) {
                [--prefix /upload/] [--max-file-size 100MiB] ...   run the edge
   upedge sign  --secret S [--version v1|v2|token|v3] [--base URL] [--type T]
                [--uploader U] PATH SIZE                           print a PUT and a GET URL
+  upedge check --base URL --secret-file F [--version v1|v2|token|v3] [--json]
+                                                                  check a live deployment, through its proxy
   upedge bench --base URL --secret S [--vs URL] [--scenarios ...]  load a server (and a peer)
 Run 'upedge COMMAND --help' for a command's flags.
 `)
