@@ -129,3 +129,21 @@ type Store interface {
 	// (the edge reuses it): a store must not keep it.
 	Get(ctx context.Context, name string, req *GetRequest) (*Object, error)
 }
+
+// ObjectInfo describes one stored object in a listing.
+type ObjectInfo struct {
+	Name string // as the edge names it: the decoded slot path
+	Size int64
+	// Uploader is PutInfo.Uploader as kept with the object; "" when
+	// none was.
+	Uploader string
+}
+
+// Lister is implemented by stores that can enumerate their objects with
+// the uploader kept with each, which `upedge purge` needs.
+type Lister interface {
+	// List calls fn for every object, in no particular order, until fn
+	// returns an error, which List returns. Objects added or removed
+	// while it runs may or may not be seen.
+	List(ctx context.Context, fn func(ObjectInfo) error) error
+}

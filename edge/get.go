@@ -2,6 +2,8 @@ package edge
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -42,6 +44,13 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 		h.storeFailed(ctx, "get", string(sc.path), err)
 		return
 	}
+	if h.expired(obj) {
+		// Whatever the store is and whether or not its sweeper has
+		// removed the bytes yet: an expired upload is gone.
+		obj.Close()
+		h.fail(ctx, fasthttp.StatusGone)
+		return
+	}
 	if !obj.Local() {
 		h.passOn(ctx, sc, obj)
 		return
@@ -49,10 +58,31 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 	h.serveFile(ctx, sc, obj)
 }
 
+// expired reports whether obj has an expiry (PutInfo.Expires, a JWT's
+// expires claim: the time after which the file must not be served) and
+// it has passed.
+func (h *Handler) expired(obj *backend.Object) bool {
+	return !obj.Expires.IsZero() && h.now().After(obj.Expires)
+}
+
+// cacheControl sets Cache-Control for obj: uploads never change, so caches
+// may keep them for a year, but not one with an expiry past that expiry
+// (a cache must not go on serving what the edge refuses with 410).
+func (h *Handler) cacheControl(rh *fasthttp.ResponseHeader, sc *scratch, obj *backend.Object) {
+	if obj.Expires.IsZero() {
+		rh.SetCanonical(hdrCacheControl, valCacheImmutable)
+		return
+	}
+	left := int64(obj.Expires.Sub(h.now()) / time.Second)
+	sc.buf = append(sc.buf[:0], valCacheExpiring...)
+	sc.buf = strconv.AppendInt(sc.buf, min(max(left, 0), maxAge), 10)
+	rh.SetCanonical(hdrCacheControl, sc.buf)
+}
+
 // entityHeaders sets what every answer about obj carries, 304 included.
 func (h *Handler) entityHeaders(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
 	rh := &ctx.Response.Header
-	rh.SetCanonical(hdrCacheControl, valCacheImmutable)
+	h.cacheControl(rh, sc, obj)
 	if obj.ETag != "" {
 		rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
 	}
@@ -163,7 +193,7 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 		}
 	}()
 	rh := &ctx.Response.Header
-	rh.SetCanonical(hdrCacheControl, valCacheImmutable)
+	h.cacheControl(rh, sc, obj)
 	if obj.ETag != "" {
 		rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
 	}

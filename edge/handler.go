@@ -57,7 +57,8 @@ type Options struct {
 	// Logger receives internal errors (never shown to clients); default
 	// slog.Default().
 	Logger *slog.Logger
-	// Now is the clock for v3 timestamps; default time.Now.
+	// Now is the clock for v3 timestamps and file expiries; default
+	// time.Now.
 	Now func() time.Time
 
 	// --- operations hooks (issue 6) ---
@@ -160,6 +161,9 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	h := &Handler{
 		store:    store,

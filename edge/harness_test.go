@@ -42,6 +42,8 @@ type testBackend struct {
 	racyCreate bool
 	// anyName: has no reserved names (dirstore reserves .upedge/).
 	anyName bool
+	// noMeta: keeps no uploader or expiry with an object (nginx).
+	noMeta bool
 	// shared, when set, starts a server once for many edges and returns
 	// open (see started).
 	shared func(parent *testing.T) func(t *testing.T) (backend.Store, string)
@@ -68,7 +70,7 @@ func testBackends() []testBackend {
 // prefix of its own on it; the directory returned is where that prefix's
 // objects land, so a test still sees only its own leftovers.
 var originBackends = [...]testBackend{{
-	name: "nginx", ownContentType: true, racyCreate: true, anyName: true,
+	name: "nginx", ownContentType: true, racyCreate: true, anyName: true, noMeta: true,
 	shared: func(parent *testing.T) func(t *testing.T) (backend.Store, string) {
 		n := origintest.StartNginx(parent, false)
 		var seq atomic.Int64

@@ -1,8 +1,10 @@
 package edge
 
 import (
-	"github.com/valyala/fasthttp"
+	"strconv"
 	"unsafe"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend/httpsem"
 )
@@ -50,13 +52,20 @@ func (c *corsHeaders) applyPreflight(h *fasthttp.ResponseHeader) {
 	h.SetCanonical(hdrACMA, corsMaxAge)
 }
 
+// maxAge is how long caches may keep an upload, in seconds: a year, since
+// uploads never change (RFC 9111 §5.2.2.1 advises no more).
+const maxAge = 365 * 24 * 3600
+
 var (
-	hdrNosniff        = []byte("X-Content-Type-Options")
-	valNosniff        = []byte("nosniff")
-	hdrCSP            = []byte("Content-Security-Policy")
-	valCSP            = []byte("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox")
-	hdrCacheControl   = []byte("Cache-Control")
-	valCacheImmutable = []byte("public, max-age=31536000, immutable")
+	hdrNosniff      = []byte("X-Content-Type-Options")
+	valNosniff      = []byte("nosniff")
+	hdrCSP          = []byte("Content-Security-Policy")
+	valCSP          = []byte("default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox")
+	hdrCacheControl = []byte("Cache-Control")
+	// valCacheExpiring starts the Cache-Control of an upload with an
+	// expiry; the seconds left until it follow.
+	valCacheExpiring  = []byte("public, max-age=")
+	valCacheImmutable = []byte(string(valCacheExpiring) + strconv.Itoa(maxAge) + ", immutable")
 	hdrAcceptRanges   = []byte("Accept-Ranges")
 	valBytes          = []byte("bytes")
 	hdrDisposition    = []byte("Content-Disposition")

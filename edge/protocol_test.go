@@ -38,6 +38,7 @@ func TestProtocol(t *testing.T) {
 			t.Run("ranges", func(t *testing.T) { testRanges(t, b) })
 			t.Run("conditionals", func(t *testing.T) { testConditionals(t, b) })
 			t.Run("large round trip", func(t *testing.T) { testLargeRoundTrip(t, b) })
+			t.Run("expiry", func(t *testing.T) { testExpiry(t, b) })
 		})
 	}
 }

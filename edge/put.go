@@ -157,7 +157,7 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 		u.client.cutoff = time.Now().Add(h.bodyWait + time.Duration(secs)*time.Second)
 	}
 	body := u.exact.Hold(&u.client, size)
-	err = h.store.Put(sctx, name, backend.PutInfo{Size: size, ContentType: ct}, body)
+	err = h.store.Put(sctx, name, backend.PutInfo{Size: size, ContentType: ct, Uploader: string(sc.uploader)}, body)
 	if h.admit != nil && len(sc.uploader) > 0 {
 		h.admit.Done(sc.uploader, size, err == nil)
 	}

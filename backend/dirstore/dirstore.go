@@ -8,10 +8,11 @@
 // a crash leaves at most a named temporary that the next start removes, and
 // of concurrent uploads to one name exactly one wins.
 //
-// The Content-Type of an upload is kept in an extended attribute
-// (xattrContentType), set before the file is linked so that it is
-// never seen without it. On file systems without user xattrs the type is
-// derived from the file name when served.
+// The Content-Type, the uploader and the expiry of an upload are kept in
+// extended attributes, set before the file is linked so that it is never
+// seen without them (meta.go); uploads with an expiry are also noted in an
+// index that the expiry sweeper reads instead of the whole store
+// (expiry.go).
 package dirstore
 
 import (
@@ -58,6 +59,10 @@ type Options struct {
 	// SmallCacheBytes is the memory that small files (up to 64 KiB) may
 	// take in the download cache; zero turns the cache off.
 	SmallCacheBytes int64
+	// KeepTemps leaves the named temporaries in the reserved directory
+	// alone at New: for a tool that runs beside an edge on the same store
+	// (`upedge purge`), where they are the edge's uploads in flight.
+	KeepTemps bool
 }
 
 // Store is a backend.Store on a local directory.
@@ -70,10 +75,13 @@ type Store struct {
 	// rootFd is the store directory, opened once: lookups relative to it
 	// walk two path components instead of the whole absolute path.
 	rootFd int
+	xattrs bool // the file system keeps user xattrs (probed in New)
+	expiry expiryIndex
 }
 
 // New opens (creating if needed) the store below root and removes the
-// named temporaries that an earlier process left behind.
+// named temporaries that an earlier process left behind (unless
+// opts.KeepTemps).
 func New(root string, opts Options) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -83,8 +91,10 @@ func New(root string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(tmp, atomicfile.DirPerm); err != nil {
 		return nil, fmt.Errorf("cannot create store directory %q: %w", tmp, err)
 	}
-	if err := atomicfile.RemoveTemps(tmp); err != nil {
-		return nil, err
+	if !opts.KeepTemps {
+		if err := atomicfile.RemoveTemps(tmp); err != nil {
+			return nil, err
+		}
 	}
 	rootFd, err := openRoot(abs)
 	if err != nil {
@@ -93,6 +103,8 @@ func New(root string, opts Options) (*Store, error) {
 	temps := atomicfile.NewTempDir(tmp, atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook})
 	s := &Store{root: abs, temps: temps, opts: opts, small: newSmallCache(opts.SmallCacheBytes), rootFd: rootFd}
 	s.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
+	s.xattrs = s.probeXattrs()
+	s.expiry = expiryIndex{dir: filepath.Join(abs, ReservedDir, expiryDirName), sync: atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook}}
 	return s, nil
 }
 
@@ -161,28 +173,44 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 			tf.Discard()
 		}
 	}()
-	if info.ContentType != "" {
-		// Best effort: without xattr support the type comes from the name.
-		setContentType(tf.Fd(), info.ContentType)
+	if err := keepMeta(tf.Fd(), name, &info); err != nil {
+		return err
 	}
 	if err := s.copyBody(tf, body, info.Size); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("upload of %q abandoned: %w", name, err)
+		return putFailed("upload of %q abandoned: %w", name, err)
+	}
+	if !info.Expires.IsZero() {
+		// Noted before the link: an entry whose upload then fails is
+		// skipped by the sweeper, a linked file without one would be
+		// swept by nothing.
+		if err := s.expiry.note(name, expiresUnix(info.Expires)); err != nil {
+			return err
+		}
 	}
 	if err := tf.Link(fn); err != nil {
 		if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTDIR) {
 			// The name, or a file where a directory of it should be.
 			return backend.ErrExists
 		}
-		return fmt.Errorf("cannot store upload of %q: %w", name, mapNoSpace(err))
+		return putFailed("cannot store upload of %q: %w", name, mapNoSpace(err))
 	}
 	linked = true
 	if err := tf.Close(); err != nil {
-		return fmt.Errorf("cannot close upload of %q: %w", name, mapNoSpace(err))
+		return putFailed("cannot close upload of %q: %w", name, mapNoSpace(err))
 	}
 	return nil
+}
+
+// putFailed builds Put's errors out of line: fmt's arguments would enlarge
+// Put's stack frame, which every upload goroutine carries while it waits
+// for its client (see backend.ExactReader's failures).
+//
+//go:noinline
+func putFailed(format, name string, err error) error {
+	return fmt.Errorf(format, name, err)
 }
 
 // copyBody copies exactly size bytes of body to tf (backend.ExactBody
@@ -239,6 +267,7 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 				ModTime:     time.Unix(e.mtime.Unix()),
 				ETag:        e.etag,
 				ContentType: e.contentType,
+				Expires:     unixTime(e.expires),
 				Data:        e.data,
 			}, nil
 		}
@@ -265,11 +294,13 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 	}
 	mtim, ctim := statTimes(&st)
 	mtime := time.Unix(mtim.Unix())
+	expires := readExpires(fd)
 	obj := &backend.Object{
 		Size:        st.Size,
 		ModTime:     mtime,
 		ETag:        etag(st.Ino, st.Size, mtime),
 		ContentType: contentType(fd, name),
+		Expires:     unixTime(expires),
 	}
 	if st.Size <= smallFile {
 		obj.Data = make([]byte, st.Size)
@@ -287,7 +318,7 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 		}
 		s.small.store(name, &cachedFile{
 			ino: st.Ino, size: st.Size, mtime: mtim, ctime: ctim,
-			data: obj.Data, etag: obj.ETag, contentType: obj.ContentType,
+			data: obj.Data, etag: obj.ETag, contentType: obj.ContentType, expires: expires,
 		})
 		return obj, nil
 	}

@@ -41,10 +41,10 @@ func (o *RetentionOptions) defaults() {
 		o.Interval = min(max(o.MaxAge/24, time.Minute), time.Hour)
 	}
 	if o.Batch <= 0 {
-		o.Batch = 256
+		o.Batch = defaultBatch
 	}
 	if o.Pause <= 0 {
-		o.Pause = 5 * time.Millisecond
+		o.Pause = defaultPause
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -41,6 +41,7 @@ type cachedFile struct {
 	data        []byte
 	etag        string
 	contentType string
+	expires     int64 // UNIX seconds, 0: none
 }
 
 func newSmallCache(budget int64) *smallCache {

@@ -14,6 +14,12 @@ var errNeedsLinux = errors.New("the store directory needs Linux")
 
 func openRoot(string) (int, error) { return -1, errNeedsLinux }
 
+func setXattr(int, string, []byte) error { return errNeedsLinux }
+
+func getXattr(int, string, []byte) int { return 0 }
+
+func getXattrAt(string, string, []byte) (int, error) { return 0, errNeedsLinux }
+
 func setContentType(int, string) {}
 
 func getContentType(int, []byte) int { return 0 }

@@ -34,6 +34,11 @@ import (
 	"github.com/upedge/upedge/backend/internal/originclient"
 )
 
+// metaPrefix starts the headers of S3 user metadata: the uploader and
+// expiry of an upload are kept as x-amz-meta-upedge-uploader and
+// x-amz-meta-upedge-expires (see originclient.Config.MetaPrefix).
+const metaPrefix = "x-amz-meta-"
+
 // maxKeyLen is S3's limit on object key length in bytes.
 const maxKeyLen = 1024
 
@@ -124,6 +129,7 @@ func New(rawURL string, opts originclient.Options) (*Store, error) {
 		},
 		Sign:              s.sign,
 		UnsatisfiableSize: actualObjectSize,
+		MetaPrefix:        metaPrefix,
 	})
 	if err != nil {
 		return nil, err
@@ -142,10 +148,16 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// sign adds the SigV4 headers to req. All headers set so far are signed.
-func (s *Store) sign(req *fasthttp.Request, name string) error {
+// sign adds the SigV4 headers to req. All headers set so far are signed,
+// and so are the path and the query of its URI.
+func (s *Store) sign(req *fasthttp.Request, _ string) error {
 	if s.opts.S3AccessKey == "" {
 		return nil
+	}
+	uri := req.URI()
+	path, err := url.PathUnescape(string(uri.PathOriginal()))
+	if err != nil {
+		return fmt.Errorf("cannot sign request path %q: %w", uri.PathOriginal(), err)
 	}
 	method := string(req.Header.Method())
 	payload := emptySHA256
@@ -162,7 +174,7 @@ func (s *Store) sign(req *fasthttp.Request, name string) error {
 	}
 	hreq := http.Request{
 		Method: method,
-		URL:    &url.URL{Scheme: s.scheme, Host: s.host, Path: s.basePath + s.prefix + name},
+		URL:    &url.URL{Scheme: s.scheme, Host: s.host, Path: path, RawQuery: string(uri.QueryString())},
 		Host:   s.host,
 		Header: h,
 	}

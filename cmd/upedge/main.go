@@ -3,6 +3,7 @@
 //	upedge serve [--config FILE] [flags]   run the edge
 //	upedge sign  --secret S PATH SIZE      print a signed PUT and GET URL
 //	upedge check --base URL --secret-file F  check a live deployment
+//	upedge purge --uploader JID [flags]    delete the files of one uploader
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"github.com/upedge/upedge/bench"
 	"github.com/upedge/upedge/edge/check"
+	"github.com/upedge/upedge/edge/ops/purge"
 	"github.com/upedge/upedge/edge/server"
 	"github.com/upedge/upedge/edge/slot"
 )
@@ -34,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return check.Main(args[1:], stdout, stderr)
 	case "bench":
 		return bench.Main(args[1:], stdout, stderr)
+	case "purge":
+		return purge.Main(args[1:], os.Environ(), stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -52,6 +56,8 @@ func usage(w io.Writer) {
   upedge check --base URL --secret-file F [--version v1|v2|token|v3] [--json]
                                                                   check a live deployment, through its proxy
   upedge bench --base URL --secret S [--vs URL] [--scenarios ...]  load a server (and a peer)
+  upedge purge --uploader JID [--config FILE | --store DIR | --origin URL] [--dry-run]
+                                                                  delete an uploader's files
 Run 'upedge COMMAND --help' for a command's flags.
 `)
 }

@@ -220,8 +220,33 @@ func FlagSet(name string) *pflag.FlagSet {
 
 // Load parses args with fs (from FlagSet) and merges, in this order,
 // defaults, the --config file, environ's UPEDGE_* variables and the flags
-// set in args. It then validates the result.
+// set in args. It then validates the result. Flags a caller added to fs
+// that are no config key are left to the caller.
 func Load(fs *pflag.FlagSet, args, environ []string) (*Config, error) {
+	cfg, err := load(fs, args, environ)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// LoadStore is Load for tools that work on the store an edge uses (`upedge
+// purge`): the shared secret may be missing.
+func LoadStore(fs *pflag.FlagSet, args, environ []string) (*Config, error) {
+	cfg, err := load(fs, args, environ)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(false); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func load(fs *pflag.FlagSet, args, environ []string) (*Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -241,11 +266,16 @@ func Load(fs *pflag.FlagSet, args, environ []string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s* environment: %w", EnvPrefix, err)
 	}
+	known := map[string]bool{}
+	for _, k := range Keys() {
+		known[k] = true
+	}
 	err = k.Load(posflag.ProviderWithFlag(fs, ".", nil, func(f *pflag.Flag) (string, any) {
-		if !f.Changed || f.Name == "config" {
+		key := strings.ReplaceAll(f.Name, "-", "_")
+		if !f.Changed || !known[key] {
 			return "", nil
 		}
-		return strings.ReplaceAll(f.Name, "-", "_"), f.Value.String()
+		return key, f.Value.String()
 	}), nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read flags: %w", err)
@@ -258,9 +288,6 @@ func Load(fs *pflag.FlagSet, args, environ []string) (*Config, error) {
 		return nil, fmt.Errorf("cannot parse config: %w", err)
 	}
 	if err := cfg.resolveSecret(); err != nil {
-		return nil, err
-	}
-	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
@@ -309,12 +336,14 @@ func (c *Config) resolveSecret() error {
 }
 
 // Validate checks every key and names the first bad one.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(true) }
+
+func (c *Config) validate(needSecret bool) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
 	}
-	if c.Secret == "" {
+	if needSecret && c.Secret == "" {
 		bad("secret", "is empty; set secret, secret_file, --secret or %sSECRET to the XMPP server's secret", EnvPrefix)
 	}
 	if c.Listen == "" {

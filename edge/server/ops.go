@@ -187,6 +187,18 @@ func (o *ops) start(stdout io.Writer) {
 		opts.OnError = func(err error) { o.log.Warn("retention sweep", "err", err) }
 		o.goWork(func(ctx context.Context) { o.store.RunRetention(ctx, opts) })
 	}
+	if o.store != nil {
+		// Always: uploads with an expiry may come at any time, and a
+		// sweep of a store without any reads one empty directory.
+		set := o.metrics.Set()
+		files := set.NewCounter(`upedge_expiry_removed_files_total`)
+		bytes := set.NewCounter(`upedge_expiry_removed_bytes_total`)
+		opts := dirstore.ExpiryOptions{
+			OnRemove: func(n int64) { files.Inc(); bytes.AddInt64(n) },
+			OnError:  func(err error) { o.log.Warn("expiry sweep", "err", err) },
+		}
+		o.goWork(func(ctx context.Context) { o.store.RunExpiry(ctx, opts) })
+	}
 	if o.quota != nil {
 		o.goWork(func(ctx context.Context) {
 			o.quota.Run(ctx, quotaSaveEvery, func(err error) { o.log.Error("cannot save quotas", "err", err) })

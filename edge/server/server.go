@@ -86,8 +86,11 @@ func New(cfg *config.Config, env Env) (_ *Server, err error) {
 			s.Close()
 		}
 	}()
-	if s.store, s.local, s.where, err = openStore(cfg, env.Getenv); err != nil {
+	if s.store, s.local, s.where, err = OpenStore(cfg, env.Getenv); err != nil {
 		return nil, err
+	}
+	if s.local != nil && !s.local.Xattrs() {
+		s.log.Warn("the store's file system keeps no user extended attributes: content types come from file names, and uploads that carry an uploader (v3, JWT) or an expiry are refused; use ext4, XFS, btrfs or tmpfs", "store", s.local.Root())
 	}
 	if s.ops, err = newOps(cfg, s.local, healthCheck(s.store, s.local), s.log); err != nil {
 		return nil, err

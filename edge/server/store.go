@@ -10,13 +10,19 @@ import (
 	"github.com/upedge/upedge/edge/config"
 )
 
-// openStore returns the store cfg selects, the upstream origin when
+// OpenStore returns the store cfg selects, the upstream origin when
 // origin is set and the store directory otherwise (then also as local),
 // and how to name it in the startup line (never with credentials). getenv
 // supplies the AWS_* credentials when the config has none.
-func openStore(cfg *config.Config, getenv func(string) string) (store backend.Store, local *dirstore.Store, where string, err error) {
+func OpenStore(cfg *config.Config, getenv func(string) string) (store backend.Store, local *dirstore.Store, where string, err error) {
+	return OpenStoreWith(cfg, cfg.StoreOptions(), getenv)
+}
+
+// OpenStoreWith is OpenStore with the directory store's options given:
+// a tool beside a running edge (`upedge purge`) opens it its own way.
+func OpenStoreWith(cfg *config.Config, dirOpts dirstore.Options, getenv func(string) string) (store backend.Store, local *dirstore.Store, where string, err error) {
 	if cfg.Origin == "" {
-		ds, err := dirstore.New(cfg.Store, cfg.StoreOptions())
+		ds, err := dirstore.New(cfg.Store, dirOpts)
 		if err != nil {
 			return nil, nil, "", err
 		}

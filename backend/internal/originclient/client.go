@@ -54,6 +54,11 @@ type Config struct {
 	// Sign, when set, authorizes a request whose headers are all set,
 	// just before it is sent; name is the object name it is about.
 	Sign func(req *fasthttp.Request, name string) error
+	// MetaPrefix, when set, is the header prefix of user metadata the
+	// origin keeps with an object ("x-amz-meta-" for S3): the uploader
+	// and the expiry of uploads are sent with the PUT and read back (see
+	// meta.go). Empty: the origin keeps none.
+	MetaPrefix string
 	// UnsatisfiableSize, when set, reads the size of the whole object
 	// from the body of a 416 answer that has no Content-Range (S3 puts
 	// it in its XML error), or returns -1. Without it, or when it finds

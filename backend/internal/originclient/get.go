@@ -132,6 +132,7 @@ func (c *Client) fetch(ctx context.Context, name, method, rng string) (*backend.
 	if o.ContentType == "" {
 		o.ContentType = httpsem.DefaultContentType
 	}
+	c.readMeta(h, o)
 	if o.LastModified != "" {
 		if t, err := fasthttp.ParseHTTPDate([]byte(o.LastModified)); err == nil {
 			o.ModTime = t

@@ -38,6 +38,7 @@ func (c *Client) Put(ctx context.Context, name string, info backend.PutInfo, bod
 		c.prepare(req, fasthttp.MethodPut, name)
 		req.Header.SetContentType(info.ContentType)
 		req.Header.Set(fasthttp.HeaderIfNoneMatch, "*")
+		c.setMeta(req, &info)
 		// SetBodyStream sets Content-Length; fasthttp then copies the body
 		// through upload.WriteTo in 128 KiB pieces: nothing is held.
 		req.SetBodyStream(u, int(info.Size))

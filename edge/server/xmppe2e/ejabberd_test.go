@@ -1,6 +1,7 @@
 package xmppe2e
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -125,11 +126,20 @@ func startEjabberd(t *testing.T, dir, baseURL, certPath, keyPath string, ts tool
 	register := fmt.Sprintf(`R = rpc:call('%s', ejabberd_admin, register, [<<"alice">>, <<"localhost">>, <<%q>>]),
 io:format("~p~n", [R]),
 halt(case R of {ok, _} -> 0; _ -> 1 end).`, node, srv.password)
-	out, errOut, err := runCommand(time.Minute, env, "erl",
-		"-sname", fmt.Sprintf("upedge_e2e_ctl_%d@localhost", os.Getpid()), "-setcookie", cookie,
-		"-hidden", "-noinput",
-		"-kernel", "inet_dist_use_interface", "{127,0,0,1}",
-		"-eval", register)
+	// The c2s port can open before Mnesia has created the passwd table
+	// on a loaded machine ({aborted,{no_exists,passwd,...}}): retry that,
+	// and only that, for a bounded time.
+	var out, errOut []byte
+	for end := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		out, errOut, err = runCommand(time.Minute, env, "erl",
+			"-sname", fmt.Sprintf("upedge_e2e_ctl_%d@localhost", os.Getpid()), "-setcookie", cookie,
+			"-hidden", "-noinput",
+			"-kernel", "inet_dist_use_interface", "{127,0,0,1}",
+			"-eval", register)
+		if err == nil || !bytes.Contains(append(out, errOut...), []byte("no_exists")) || time.Now().After(end) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("cannot register alice@localhost in ejabberd: %v\n%s%s\nlog:\n%s", err, out, errOut, logTail(srv.logPath, 20))
 	}
