@@ -27,20 +27,20 @@ var (
 	}
 	advicePathRewritten = &Advice{
 		Cause:   "the proxy does not pass the request path as the client sent it: the token signs the decoded path below the prefix, so a changed path fails",
-		Nginx:   "proxy_pass http://127.0.0.1:5050; with no URI part after the address (not .../ or .../upload/), and no rewrite in that location",
+		Nginx:   "proxy_pass http://upedge; (or http://127.0.0.1:5050;) with no URI part after the address (not .../ or .../upload/), and no rewrite in that location",
 		Caddy:   "use handle /upload/* (not handle_path, which strips the prefix), and no uri strip_prefix or rewrite before reverse_proxy",
 		HAProxy: "remove http-request set-path, replace-path, set-uri and replace-uri for these requests",
 		Upedge:  "if the proxy must strip a prefix, set upedge's prefix to the path that actually arrives",
 	}
 	advicePathReencoded = &Advice{
 		Cause:   "the proxy decodes the path and encodes it again (tokens still pass for this name, as both decode alike, but the edge no longer sees what the client sent)",
-		Nginx:   "proxy_pass http://127.0.0.1:5050; with no URI part after the address: with one, nginx sends its normalized, decoded and re-encoded path",
+		Nginx:   "proxy_pass http://upedge; (or http://127.0.0.1:5050;) with no URI part after the address: with one, nginx sends its normalized, decoded and re-encoded path",
 		Caddy:   "no rewrite or uri directives before reverse_proxy",
 		HAProxy: "no http-request set-path or normalize-uri rules for these requests",
 	}
 	adviceQuery = &Advice{
 		Cause:   "the query string (which carries the token) did not reach upedge as sent",
-		Nginx:   "proxy_pass http://127.0.0.1:5050; without variables: proxy_pass with $uri drops the query (use $request_uri if a variable is needed)",
+		Nginx:   "proxy_pass http://upedge; without variables: proxy_pass with $uri drops the query (use $request_uri if a variable is needed)",
 		Caddy:   "a rewrite without ?{query} drops the query: remove it",
 		HAProxy: "http-request set-uri replaces the query: use set-path, or nothing",
 	}

@@ -47,6 +47,17 @@ func (s Status) Mark() string { return [...]string{"✓", "⚠", "✗", "–"}[s
 // MarshalText makes Status a string in JSON.
 func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads what MarshalText wrote, for monitoring in Go.
+func (s *Status) UnmarshalText(b []byte) error {
+	for i, n := range statusNames {
+		if n == string(b) {
+			*s = Status(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot parse check status %q: want pass, warn, fail or skip", b)
+}
+
 // Result is one check's outcome.
 type Result struct {
 	Name   string  `json:"name"`

@@ -169,12 +169,13 @@ func (r *run) upload(ctx context.Context) {
 	}
 	r.get = get
 	size := int64(len(r.file))
+	shown := put[:strings.IndexByte(put, '?')] // the token is noise here
 	// The upload's line goes first, though it is decided last.
 	at := len(r.rep.Checks)
 	defer r.moveLast(at)
 	rcvd, seen := received(resp)
 	if !seen {
-		r.uploadUnseen(resp, put, size)
+		r.uploadUnseen(resp, shown, size)
 		return
 	}
 	lengthOK := rcvd.Length == size
@@ -193,19 +194,19 @@ func (r *run) upload(ctx context.Context) {
 	case resp.status == 201:
 		r.uploaded = true
 		r.stored = append(r.stored, path)
-		r.add("upload", Pass, nil, "201 Created for %d bytes to %s", size, put)
+		r.add("upload", Pass, nil, "201 Created for %d bytes to %s", size, shown)
 	case !lengthOK || !pathOK:
-		r.add("upload", Fail, nil, "%d for PUT %s: the request did not reach upedge as sent (see above)", resp.status, put)
+		r.add("upload", Fail, nil, "%d for PUT %s: the request did not reach upedge as sent (below)", resp.status, shown)
 	case resp.status == 403 && rcvd.ContentType != fileType:
 		r.add("upload", Fail, adviceHeaders, "403: upedge received Content-Type %q (sent %q), which the %s token signs", rcvd.ContentType, fileType, r.opts.Version)
 	case resp.status == 409:
-		r.add("upload", Fail, nil, "409 Conflict for a fresh random name %s: is something else answering for upedge?", put)
+		r.add("upload", Fail, nil, "409 Conflict for a fresh random name %s: is something else answering for upedge?", shown)
 	case resp.status == 413:
 		r.add("upload", Fail, &Advice{Cause: "the test upload is larger than upedge's max_file_size", Upedge: "run check with a smaller --size, or raise max_file_size to the XMPP server's limit"}, "413 from upedge for %d bytes", size)
 	case resp.status >= 500:
-		r.add("upload", Fail, adviceStore, "%d from upedge for PUT %s", resp.status, put)
+		r.add("upload", Fail, adviceStore, "%d from upedge for PUT %s", resp.status, shown)
 	default:
-		r.add("upload", Fail, nil, "%d from upedge for PUT %s although it arrived as sent", resp.status, put)
+		r.add("upload", Fail, nil, "%d from upedge for PUT %s although it arrived as sent", resp.status, shown)
 	}
 }
 
@@ -374,12 +375,12 @@ func (r *run) safety(ctx context.Context) {
 	path := r.dir + "/" + htmlName
 	put, get := r.slot(path, int64(len(htmlContent)), htmlType)
 	resp, err := r.c.do(ctx, &request{method: "PUT", uri: put, body: []byte(htmlContent), header: []string{"Content-Type: " + htmlType}})
-	if err != nil || resp.status != 201 {
-		status := 0
-		if resp != nil {
-			status = resp.status
-		}
-		r.add(name, Fail, nil, "cannot upload the HTML test file: status %d, %v", status, err)
+	switch {
+	case err != nil:
+		r.add(name, Fail, adviceUnreachable, "cannot upload the HTML test file: %v", err)
+		return
+	case resp.status != 201:
+		r.add(name, Fail, nil, "cannot upload the HTML test file: %d (see upload)", resp.status)
 		return
 	}
 	r.stored = append(r.stored, path)
@@ -506,6 +507,9 @@ func (r *run) refused(ctx context.Context, name string, expect bool) {
 }
 
 func mib(n int64) string {
+	if n < 1<<10 {
+		return fmt.Sprintf("%d bytes", n)
+	}
 	if n < 1<<20 {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
