@@ -134,3 +134,29 @@ func TestByteSize(t *testing.T) {
 		t.Errorf("String: got %q; want 100MiB", s)
 	}
 }
+
+// TestPackagedConfigLoads loads the Debian package's config
+// (packaging/upedge.toml) as the packaged unit does, with the secret file
+// the package makes: every key in it is known and valid.
+func TestPackagedConfigLoads(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The packaged path of the secret file is replaced through the
+	// environment, as an operator could.
+	cfg, err := Load(FlagSet("test"), []string{"--config", "../../packaging/upedge.toml"}, []string{EnvPrefix + "SECRET_FILE=" + secret})
+	if err != nil {
+		t.Fatalf("cannot load packaging/upedge.toml: %v", err)
+	}
+	if cfg.Store != "/var/lib/upedge" || cfg.Secret != strings.Repeat("ab", 32) {
+		t.Errorf("store %q, secret %q; want /var/lib/upedge and the file's", cfg.Store, cfg.Secret)
+	}
+	b, err := os.ReadFile("../../packaging/upedge.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `secret_file = "/etc/upedge/secret"`) {
+		t.Error(`packaging/upedge.toml: want secret_file = "/etc/upedge/secret", where the package makes it`)
+	}
+}
