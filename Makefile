@@ -67,7 +67,8 @@ FUZZ_TARGETS := \
 	./edge/token:FuzzVerify \
 	./edge/urlpath:FuzzRelative \
 	./backend/httpsem:FuzzParseRange \
-	./edge/ops/compress:FuzzPick
+	./edge/ops/compress:FuzzPick \
+	./backend/longname:FuzzMap
 
 fuzz-ci:
 	@set -e; for t in $(FUZZ_TARGETS); do \

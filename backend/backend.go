@@ -24,6 +24,10 @@ var (
 	ErrNotFound = errors.New("no such object")
 	// ErrBadName: the name is valid for the edge but not for this store. 400.
 	ErrBadName = errors.New("name not allowed by the store")
+	// ErrNameTooLong: the name is valid for the edge but longer than this
+	// store can hold (an S3 key with the origin's prefix over 1024
+	// bytes, a path over PATH_MAX below a deep store directory). 414.
+	ErrNameTooLong = errors.New("name too long for the store")
 	// ErrIncomplete: the body ended before Size bytes or carried more. Nothing is kept.
 	ErrIncomplete = errors.New("upload body does not have the announced length")
 	// ErrNoSpace: the store is full. 507.
@@ -33,6 +37,17 @@ var (
 	// ErrTimeout: the upstream origin did not answer in time. 504.
 	ErrTimeout = errors.New("upstream origin timed out")
 )
+
+// ReservedName is the path segment stores keep for themselves (the
+// directory store's temporaries and state), and, followed by a dot, the
+// start of the names they give their own files beside uploads (an HTTP
+// origin's metadata, ReservedPrefix): edge/urlpath refuses both in every
+// segment of a slot path, so no upload can ever be fetched or stored
+// under them.
+const ReservedName = ".upedge"
+
+// ReservedPrefix starts the segments stores name their own files with.
+const ReservedPrefix = ReservedName + "."
 
 // PutInfo describes an upload whose token the edge has already verified.
 type PutInfo struct {

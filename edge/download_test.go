@@ -57,7 +57,7 @@ func testDownloads(t *testing.T, b testBackend) {
 					t.Errorf("%s: GET %q, HEAD %q; want equal and set", h, g, hd)
 				}
 			}
-			if ct := resp.Header.Get("Content-Type"); ct != tc.ctype && !b.ownContentType {
+			if ct := resp.Header.Get("Content-Type"); ct != tc.ctype {
 				t.Errorf("Content-Type: got %q; want %q", ct, tc.ctype)
 			}
 			if v := resp.Header.Get("X-Content-Type-Options"); v != "nosniff" {

@@ -317,6 +317,7 @@ var storeStatuses = [...]struct {
 	{backend.ErrExists, fasthttp.StatusConflict},
 	{backend.ErrNotFound, fasthttp.StatusNotFound},
 	{backend.ErrBadName, fasthttp.StatusBadRequest},
+	{backend.ErrNameTooLong, fasthttp.StatusRequestURITooLong},
 	{backend.ErrIncomplete, fasthttp.StatusBadRequest},
 	{backend.ErrNoSpace, fasthttp.StatusInsufficientStorage},
 	{backend.ErrUnavailable, fasthttp.StatusBadGateway},
@@ -342,6 +343,8 @@ func (h *Handler) slotPath(ctx *fasthttp.RequestCtx, sc *scratch) int {
 		return 0
 	case errors.Is(err, urlpath.ErrOutsidePrefix):
 		return fasthttp.StatusNotFound
+	case errors.Is(err, urlpath.ErrTooLong):
+		return fasthttp.StatusRequestURITooLong
 	}
 	return fasthttp.StatusBadRequest
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/upedge/upedge/backend/origintest"
 	"github.com/upedge/upedge/edge/slot"
 	"github.com/upedge/upedge/edge/token"
+	"github.com/upedge/upedge/edge/urlpath"
 )
 
 const testSecret = "secret string"
@@ -34,16 +35,12 @@ type testBackend struct {
 	open func(t *testing.T) (store backend.Store, dir string)
 
 	// What an origin cannot do (see the README, "Upstream origins"):
-	// ownContentType: serves a Content-Type of its own choosing (nginx
-	// by file extension), not the one given at upload.
-	ownContentType bool
 	// racyCreate: concurrent uploads to one new name may all succeed
 	// (nginx ignores If-None-Match: *).
 	racyCreate bool
-	// anyName: has no reserved names (dirstore reserves .upedge/).
-	anyName bool
-	// noMeta: keeps no uploader or expiry with an object (nginx).
-	noMeta bool
+	// maxName, when set, is the longest name the store holds, given the
+	// directory open returned; urlpath.MaxPath otherwise.
+	maxName func(dir string) int
 	// shared, when set, starts a server once for many edges and returns
 	// open (see started).
 	shared func(parent *testing.T) func(t *testing.T) (backend.Store, string)
@@ -70,7 +67,7 @@ func testBackends() []testBackend {
 // prefix of its own on it; the directory returned is where that prefix's
 // objects land, so a test still sees only its own leftovers.
 var originBackends = [...]testBackend{{
-	name: "nginx", ownContentType: true, racyCreate: true, anyName: true, noMeta: true,
+	name: "nginx", racyCreate: true,
 	shared: func(parent *testing.T) func(t *testing.T) (backend.Store, string) {
 		n := origintest.StartNginx(parent, false)
 		var seq atomic.Int64
@@ -84,7 +81,9 @@ var originBackends = [...]testBackend{{
 		}
 	},
 }, {
-	name: "s3", anyName: true,
+	name: "s3",
+	// S3 keys are 1024 bytes at most, the prefix "eN/" included.
+	maxName: func(dir string) int { return urlpath.MaxPath - len(filepath.Base(dir)) - 1 },
 	shared: func(parent *testing.T) func(t *testing.T) (backend.Store, string) {
 		v := origintest.StartVersity(parent, "")
 		var seq atomic.Int64

@@ -15,6 +15,7 @@ import (
 
 	"github.com/upedge/upedge/edge/slot"
 	"github.com/upedge/upedge/edge/token"
+	"github.com/upedge/upedge/edge/urlpath"
 )
 
 // TestProtocol runs the answers table of docs/protocol.md over every backend.
@@ -38,6 +39,7 @@ func TestProtocol(t *testing.T) {
 			t.Run("ranges", func(t *testing.T) { testRanges(t, b) })
 			t.Run("conditionals", func(t *testing.T) { testConditionals(t, b) })
 			t.Run("large round trip", func(t *testing.T) { testLargeRoundTrip(t, b) })
+			t.Run("long names", func(t *testing.T) { testLongNames(t, b) })
 			t.Run("expiry", func(t *testing.T) { testExpiry(t, b) })
 		})
 	}
@@ -76,7 +78,7 @@ func testVersions(t *testing.T, b testBackend) {
 			if wantType == "" {
 				wantType = "application/octet-stream"
 			}
-			if ct := resp.Header.Get("Content-Type"); ct != wantType && !b.ownContentType {
+			if ct := resp.Header.Get("Content-Type"); ct != wantType {
 				t.Fatalf("Content-Type: got %q; want %q", ct, wantType)
 			}
 		})
@@ -272,11 +274,13 @@ func testBadPaths(t *testing.T, b testBackend) {
 		raw  string
 		want int
 	}
-	var reserved []badPath
-	if !b.anyName {
-		reserved = append(reserved, badPath{"/upload/.upedge/tmp/x", http.StatusBadRequest})
-	}
-	for _, tc := range append(reserved, []badPath{
+	for _, tc := range []badPath{
+		{"/upload/.upedge/tmp/x", http.StatusBadRequest},
+		{"/upload/a/.upedge/x", http.StatusBadRequest},
+		{"/upload/a/.upedge.x", http.StatusBadRequest}, // an HTTP origin's metadata
+		{"/upload/a/%2Eupedge/x", http.StatusBadRequest},
+		{"/upload/a/" + strings.Repeat("x", urlpath.MaxPath-1), http.StatusRequestURITooLong},
+		{"/upload/a/" + strings.Repeat("%C3%A9", urlpath.MaxPath/2), http.StatusRequestURITooLong},
 		{"/upload/a/../../" + filepath.Base(outside) + "/x", http.StatusBadRequest},
 		{"/upload/a/%2e%2e/%2e%2e/x", http.StatusBadRequest},
 		{"/upload/a/%2E%2E%2Fb", http.StatusBadRequest},
@@ -289,7 +293,7 @@ func testBadPaths(t *testing.T, b testBackend) {
 		{"/upload/a/b%zz", http.StatusBadRequest},
 		{"/elsewhere/a/b", http.StatusNotFound},
 		{"/a/b", http.StatusNotFound},
-	}...) {
+	} {
 		t.Run(tc.raw, func(t *testing.T) {
 			// Sign the decoded path so the token itself is right: only the
 			// path may be refused.
@@ -512,5 +516,85 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("timed out waiting for: %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// testLongNames: every name up to the store's limit is stored and served
+// with its Content-Type, segments past NAME_MAX (255 bytes) included;
+// one byte more is refused with 414 on PUT and GET, and nothing is kept.
+func testLongNames(t *testing.T, b testBackend) {
+	e := startEdge(t, b)
+	limit := urlpath.MaxPath
+	if b.maxName != nil {
+		limit = b.maxName(e.dir)
+	}
+	// ofLength returns a fresh slot path of n bytes filled with fill, in
+	// segments of at most 200 bytes: none is mapped to a shorter form,
+	// so that the store's own limit is what is tested.
+	ofLength := func(n int, fill string) string {
+		var sb strings.Builder
+		sb.WriteString(e.slotName(""))
+		seg := 0
+		for sb.Len() < n {
+			switch {
+			case seg >= 200 && sb.Len() < n-1:
+				sb.WriteByte('/')
+				seg = 0
+			case sb.Len()+len(fill) <= n:
+				sb.WriteString(fill)
+				seg += len(fill)
+			default:
+				sb.WriteByte('x')
+				seg++
+			}
+		}
+		return sb.String()
+	}
+	type longName struct {
+		label string
+		path  string
+		want  int
+	}
+	cases := []longName{
+		{"the issue's name: 127 Cyrillic letters .txt", e.slotName(strings.Repeat("я", 127) + ".txt"), 201},
+		{"segment 254", e.slotName(strings.Repeat("a", 254)), 201},
+		{"segment 255", e.slotName(strings.Repeat("b", 255)), 201},
+		{"segment 256", e.slotName(strings.Repeat("c", 256)), 201},
+		{"two long segments", e.slotName(strings.Repeat("d", 300) + "/" + strings.Repeat("é", 200) + ".jpg"), 201},
+	}
+	for _, n := range []int{limit - 1, limit, limit + 1} {
+		want := 201
+		if n > limit {
+			want = http.StatusRequestURITooLong
+		}
+		cases = append(cases,
+			longName{fmt.Sprintf("path %d of limit %d", n, limit), ofLength(n, "p"), want},
+			longName{fmt.Sprintf("non-ASCII path %d of limit %d", n, limit), ofLength(n, "ж"), want})
+	}
+	for _, tc := range cases {
+		t.Run(tc.label, func(t *testing.T) {
+			body := []byte("content of a long name\n")
+			const ctype = "text/plain; charset=utf-8"
+			put, get := e.sign(token.V2, tc.path, int64(len(body)), ctype)
+			if st := e.put(put, body, ctype); st != tc.want {
+				t.Fatalf("PUT of %d bytes: got %d; want %d", len(tc.path), st, tc.want)
+			}
+			resp, got := e.do(http.MethodGet, get, nil, nil)
+			if tc.want != 201 {
+				if resp.StatusCode != tc.want {
+					t.Errorf("GET: got %d; want %d", resp.StatusCode, tc.want)
+				}
+				return
+			}
+			if resp.StatusCode != 200 || !bytes.Equal(got, body) {
+				t.Fatalf("GET: got %d %q; want 200 %q", resp.StatusCode, got, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != ctype {
+				t.Errorf("Content-Type: got %q; want %q", ct, ctype)
+			}
+			if st := e.put(put, body, ctype); st != http.StatusConflict {
+				t.Errorf("second PUT: got %d; want 409", st)
+			}
+		})
 	}
 }

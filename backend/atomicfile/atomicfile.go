@@ -99,3 +99,10 @@ func MkdirAll(dir string, opts *Options) error {
 	}
 	return MkdirAll(dir, opts)
 }
+
+// SyncDir syncs the directory dir (with Sync), so that the entries made
+// or removed in it last survive a power cut: after a removal someone was
+// told about (a DELETE answered 204, a purge for an account's deletion).
+// A removal that is merely repeated when lost (retention's) does not
+// need it.
+func SyncDir(dir string, opts *Options) error { return opts.syncDir(dir) }

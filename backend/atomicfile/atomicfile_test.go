@@ -178,3 +178,64 @@ func TestRemoveTemps(t *testing.T) {
 		t.Errorf("temporaries left: %v", left)
 	}
 }
+
+// TestTempDirRecreated: the directory of temporaries removed under a
+// TempDir, with its parent, is made again (and its parents synced) by the
+// next Create, after OnMissing was called.
+func TestTempDirRecreated(t *testing.T) {
+	bothTempKinds(t, func(t *testing.T, named bool) {
+		root := t.TempDir()
+		var rec recorder
+		td := newTempDir(t, filepath.Join(root, "store"), Options{Sync: true, SyncHook: rec.hook}, named)
+		missing := 0
+		td.OnMissing(func() { missing++ })
+		for i, remove := range []string{"", filepath.Join(root, "store", "tmp"), filepath.Join(root, "store")} {
+			if remove != "" {
+				if err := os.RemoveAll(remove); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec.paths = nil
+			tf, err := td.Create()
+			if err != nil {
+				t.Fatalf("Create after removing %q: %v", remove, err)
+			}
+			path := filepath.Join(root, "store", "f"+string(rune('0'+i)))
+			if err := tf.Link(path); err != nil {
+				t.Fatalf("Link after removing %q: %v", remove, err)
+			}
+			tf.Close()
+			if missing != i {
+				t.Errorf("after removing %q: OnMissing called %d times; want %d", remove, missing, i)
+			}
+			var want []string
+			switch i {
+			case 1:
+				want = []string{filepath.Join(root, "store")}
+			case 2:
+				want = []string{root, filepath.Join(root, "store")}
+			}
+			want = append(want, path, filepath.Join(root, "store"))
+			if !slices.Equal(rec.paths, want) {
+				t.Errorf("after removing %q: synced %q; want %q", remove, rec.paths, want)
+			}
+		}
+	})
+}
+
+func TestSyncDir(t *testing.T) {
+	dir := t.TempDir()
+	var rec recorder
+	if err := SyncDir(dir, &Options{Sync: true, SyncHook: rec.hook}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SyncDir(dir, &Options{SyncHook: rec.hook}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{dir}; !slices.Equal(rec.paths, want) {
+		t.Errorf("synced %q; want %q (once: the second without Sync)", rec.paths, want)
+	}
+	if err := SyncDir(filepath.Join(dir, "gone"), &Options{Sync: true}); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("SyncDir of a missing directory: got %v; want ENOENT", err)
+	}
+}

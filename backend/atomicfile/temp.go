@@ -16,17 +16,28 @@ import (
 // in dir elsewhere; RemoveTemps clears what a crash left of the latter.
 // dir must be on the file system of the names that temporaries get.
 // A TempDir is safe for concurrent use.
+//
+// dir may vanish under it (an operator's `rm -rf`, or a cron job's
+// `find STORE -type d -empty -delete`): Create then makes it again, with
+// its missing parents, and carries on. Finding that out costs nothing
+// while dir exists: the create that fails is the check.
 type TempDir struct {
 	dir       string
 	opts      Options
 	noTmpfile atomic.Bool // O_TMPFILE is not supported in dir
 	seq       atomic.Uint64
+	onMissing func()
 }
 
 // NewTempDir returns a TempDir making temporaries in dir, which exists.
 func NewTempDir(dir string, opts Options) *TempDir {
 	return &TempDir{dir: dir, opts: opts}
 }
+
+// OnMissing sets f to be called when dir is found missing, before it is
+// made again; a store uses it to check whether its whole root was
+// replaced. Call it before the TempDir is used.
+func (td *TempDir) OnMissing(f func()) { td.onMissing = f }
 
 // RemoveTemps removes the named temporaries a previous process left in
 // dir. Call it before the TempDir of dir is used.
@@ -54,7 +65,23 @@ type Temp struct {
 }
 
 // Create returns a new, empty temporary, mode FilePerm before the umask.
+// When td's directory has vanished, it is made again (synced as Options
+// say) and the create is tried once more.
 func (td *TempDir) Create() (*Temp, error) {
+	t, err := td.create()
+	if err == nil || !errors.Is(err, unix.ENOENT) {
+		return t, err
+	}
+	if td.onMissing != nil {
+		td.onMissing()
+	}
+	if merr := MkdirAll(td.dir, &td.opts); merr != nil {
+		return nil, fmt.Errorf("cannot make the vanished directory of temporaries again: %w", merr)
+	}
+	return td.create()
+}
+
+func (td *TempDir) create() (*Temp, error) {
 	if !td.noTmpfile.Load() {
 		fd, err := openTmpfile(td.dir)
 		if err == nil {

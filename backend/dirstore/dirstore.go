@@ -13,6 +13,13 @@
 // seen without them (meta.go); uploads with an expiry are also noted in an
 // index that the expiry sweeper reads instead of the whole store
 // (expiry.go).
+//
+// A file is stored under its slot path, but for segments longer than the
+// file system takes (NAME_MAX), which are stored under their
+// backend/longname form with the real name in an xattr (diskName). The
+// store directory is held open and followed when it is replaced or
+// removed under the store, and the reserved directories are made again
+// when they vanish (root.go).
 package dirstore
 
 import (
@@ -27,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,11 +43,14 @@ import (
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/atomicfile"
 	"github.com/upedge/upedge/backend/httpsem"
+	"github.com/upedge/upedge/backend/longname"
 )
 
-// ReservedDir is the first path segment the store keeps for itself; no
-// upload can be named below it.
-const ReservedDir = ".upedge"
+// ReservedDir is the directory below the root that the store keeps for
+// itself (temporaries, quota state, compressed variants): the segment
+// that edge/urlpath refuses in slot paths, and that the store refuses as
+// a first segment too.
+const ReservedDir = backend.ReservedName
 
 // copyBufferSize is the size of the pooled buffers that bodies are copied
 // through: large enough that a fast upload costs few syscalls, small enough
@@ -59,6 +70,10 @@ type Options struct {
 	// SmallCacheBytes is the memory that small files (up to 64 KiB) may
 	// take in the download cache; zero turns the cache off.
 	SmallCacheBytes int64
+	// OnRootReplaced, when set, is called when the store finds the
+	// directory at its path replaced and follows the new one (see
+	// rootDir); the server logs it.
+	OnRootReplaced func(dir string)
 	// KeepTemps leaves the named temporaries in the reserved directory
 	// alone at New: for a tool that runs beside an edge on the same store
 	// (`upedge purge`), where they are the edge's uploads in flight.
@@ -67,28 +82,45 @@ type Options struct {
 
 // Store is a backend.Store on a local directory.
 type Store struct {
-	root  string
+	root  string              // absolute path of the store directory
+	dir   *rootDir            // the store directory, held open and followed
 	temps *atomicfile.TempDir // in the reserved directory
+	sync  atomicfile.Options
 	opts  Options
 	bufs  sync.Pool
 	small *smallCache // nil when off
-	// rootFd is the store directory, opened once: lookups relative to it
-	// walk two path components instead of the whole absolute path.
+	// rootFd is dir's descriptor, whose number never changes: lookups
+	// relative to it walk the name below the store only.
 	rootFd int
-	xattrs bool // the file system keeps user xattrs (probed in New)
-	expiry expiryIndex
+	// nameMax is the file system's limit on one name (NAME_MAX, from
+	// statfs): longer segments are stored under their backend/longname
+	// form. Atomic: a replaced root may be another file system.
+	nameMax atomic.Int64
+	xattrs  bool // the file system keeps user xattrs (probed in New)
+	expiry  expiryIndex
 }
 
 // New opens (creating if needed) the store below root and removes the
 // named temporaries that an earlier process left behind (unless
-// opts.KeepTemps).
+// opts.KeepTemps). With Fsync, the directories it creates are synced into
+// their parents.
 func New(root string, opts Options) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("cannot resolve store directory %q: %w", root, err)
 	}
+	s := &Store{root: abs, opts: opts, small: newSmallCache(opts.SmallCacheBytes)}
+	s.sync = atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook}
+	if s.dir, err = openRootDir(abs, &s.sync); err != nil {
+		return nil, err
+	}
+	s.rootFd = s.dir.fd
+	s.dir.replaced = s.rootReplaced
+	if err := s.readNameMax(); err != nil {
+		return nil, err
+	}
 	tmp := filepath.Join(abs, ReservedDir, "tmp")
-	if err := os.MkdirAll(tmp, atomicfile.DirPerm); err != nil {
+	if err := atomicfile.MkdirAll(tmp, &s.sync); err != nil {
 		return nil, fmt.Errorf("cannot create store directory %q: %w", tmp, err)
 	}
 	if !opts.KeepTemps {
@@ -96,16 +128,43 @@ func New(root string, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	rootFd, err := openRoot(abs)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open store directory %q: %w", abs, err)
-	}
-	temps := atomicfile.NewTempDir(tmp, atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook})
-	s := &Store{root: abs, temps: temps, opts: opts, small: newSmallCache(opts.SmallCacheBytes), rootFd: rootFd}
+	s.temps = atomicfile.NewTempDir(tmp, s.sync)
+	// The reserved directory found missing may mean that the whole root
+	// was replaced or removed: look before making it again.
+	s.temps.OnMissing(func() { _ = s.dir.check() })
 	s.bufs.New = func() any { b := make([]byte, copyBufferSize); return &b }
 	s.xattrs = s.probeXattrs()
-	s.expiry = expiryIndex{dir: filepath.Join(abs, ReservedDir, expiryDirName), sync: atomicfile.Options{Sync: opts.Fsync, SyncHook: opts.SyncHook}}
+	s.expiry = expiryIndex{dir: filepath.Join(abs, ReservedDir, expiryDirName), sync: s.sync}
 	return s, nil
+}
+
+// readNameMax learns the name limit of the root's file system.
+func (s *Store) readNameMax() error {
+	n, err := nameMax(s.rootFd)
+	if err != nil {
+		return fmt.Errorf("cannot read the name limit of store directory %q: %w", s.root, err)
+	}
+	if n < longname.MinLimit {
+		return fmt.Errorf("cannot use store directory %q: its file system takes names of %d bytes at most, fewer than %d", s.root, n, longname.MinLimit)
+	}
+	s.nameMax.Store(int64(n))
+	return nil
+}
+
+// diskName returns the name below the root that name is stored under:
+// name itself unless a segment is longer than the file system takes, or
+// looks like a mapped one (see backend/longname).
+func (s *Store) diskName(name string) string {
+	return longname.Map(name, int(s.nameMax.Load()))
+}
+
+// rootReplaced drops what was learnt about the old directory.
+func (s *Store) rootReplaced() {
+	s.small.reset()
+	_ = s.readNameMax() // keeps the old limit if the new one is unusable
+	if s.opts.OnRootReplaced != nil {
+		s.opts.OnRootReplaced(s.root)
+	}
 }
 
 // Root returns the absolute directory the store keeps files in.
@@ -122,13 +181,6 @@ func (s *Store) CheckWritable() error {
 	return nil
 }
 
-func (s *Store) filename(name string) (string, error) {
-	if err := s.checkName(name); err != nil {
-		return "", err
-	}
-	return s.root + "/" + name, nil
-}
-
 // checkName refuses the names the store keeps for itself.
 func (s *Store) checkName(name string) error {
 	if name == ReservedDir || strings.HasPrefix(name, ReservedDir+"/") {
@@ -139,11 +191,12 @@ func (s *Store) checkName(name string) error {
 
 // Exists implements backend.Store.
 func (s *Store) Exists(_ context.Context, name string) (bool, error) {
-	if _, err := s.filename(name); err != nil {
+	if err := s.checkName(name); err != nil {
 		return false, err
 	}
+	s.dir.tick(time.Now().UnixNano())
 	var st unix.Stat_t
-	err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	err := unix.Fstatat(s.rootFd, s.diskName(name), &st, unix.AT_SYMLINK_NOFOLLOW)
 	switch {
 	case err == nil:
 		return true, nil
@@ -153,16 +206,20 @@ func (s *Store) Exists(_ context.Context, name string) (bool, error) {
 		// A file stands where a directory of the path should be:
 		// the name can never be created.
 		return true, nil
+	case errors.Is(err, unix.ENAMETOOLONG):
+		return false, fmt.Errorf("%w: %q: %v", backend.ErrNameTooLong, name, err)
 	}
 	return false, fmt.Errorf("cannot check whether %q exists: %w", name, err)
 }
 
 // Put implements backend.Store.
 func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body io.Reader) error {
-	fn, err := s.filename(name)
-	if err != nil {
+	if err := s.checkName(name); err != nil {
 		return err
 	}
+	s.dir.tick(time.Now().UnixNano())
+	disk := s.diskName(name)
+	fn := s.root + "/" + disk
 	tf, err := s.temps.Create()
 	if err != nil {
 		return mapNoSpace(err)
@@ -175,6 +232,10 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 	}()
 	if err := keepMeta(tf.Fd(), name, &info); err != nil {
 		return err
+	}
+	if disk != name {
+		// For people and tools: the file's own name is not its name.
+		setRealName(tf.Fd(), name)
 	}
 	if err := s.copyBody(tf, body, info.Size); err != nil {
 		return err
@@ -194,6 +255,9 @@ func (s *Store) Put(ctx context.Context, name string, info backend.PutInfo, body
 		if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOTDIR) {
 			// The name, or a file where a directory of it should be.
 			return backend.ErrExists
+		}
+		if errors.Is(err, unix.ENAMETOOLONG) {
+			return putFailed("cannot store upload of %q: %w", name, fmt.Errorf("%w: %v", backend.ErrNameTooLong, err))
 		}
 		return putFailed("cannot store upload of %q: %w", name, mapNoSpace(err))
 	}
@@ -246,12 +310,16 @@ const smallFile = 64 << 10
 // os.File would cost an extra fstat (os.Open's own) that we do anyway.
 func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*backend.Object, error) {
 	// Everything below works relative to the store's root descriptor;
-	// the cache is keyed by name, so a hit builds no path.
+	// the cache is keyed by the name on disk (the real one but for long
+	// names), so a hit builds no path.
 	if err := s.checkName(name); err != nil {
 		return nil, err
 	}
+	slotName := name
+	name = s.diskName(name)
+	now := time.Now().UnixNano()
+	s.dir.tick(now)
 	if s.small != nil {
-		now := time.Now().UnixNano()
 		e := s.small.fresh(name, now)
 		if e == nil {
 			var st unix.Stat_t
@@ -277,7 +345,10 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 			return nil, backend.ErrNotFound
 		}
-		return nil, fmt.Errorf("cannot open %q: %w", name, err)
+		if errors.Is(err, unix.ENAMETOOLONG) {
+			return nil, fmt.Errorf("%w: %q: %v", backend.ErrNameTooLong, slotName, err)
+		}
+		return nil, fmt.Errorf("cannot open %q: %w", slotName, err)
 	}
 	keep := false
 	defer func() {
@@ -299,7 +370,7 @@ func (s *Store) Get(_ context.Context, name string, _ *backend.GetRequest) (*bac
 		Size:        st.Size,
 		ModTime:     mtime,
 		ETag:        etag(st.Ino, st.Size, mtime),
-		ContentType: contentType(fd, name),
+		ContentType: contentType(fd, slotName),
 		Expires:     unixTime(expires),
 	}
 	if st.Size <= smallFile {

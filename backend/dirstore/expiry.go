@@ -95,15 +95,7 @@ func (o *ExpiryOptions) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = DefaultExpiryInterval
 	}
-	if o.Batch <= 0 {
-		o.Batch = defaultBatch
-	}
-	if o.Pause <= 0 {
-		o.Pause = defaultPause
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	sweepDefaults(&o.Batch, &o.Pause, &o.Now)
 }
 
 // RunExpiry sweeps expired files every opts.Interval until ctx is done.
@@ -111,19 +103,10 @@ func (o *ExpiryOptions) defaults() {
 // without expiries reads one empty directory.
 func (s *Store) RunExpiry(ctx context.Context, opts ExpiryOptions) {
 	opts.defaults()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := s.SweepExpired(ctx, opts); err != nil && opts.OnError != nil && ctx.Err() == nil {
-			opts.OnError(err)
-		}
-		t.Reset(opts.Interval)
-	}
+	sweepEvery(ctx, opts.Interval, opts.OnError, func(ctx context.Context) error {
+		_, err := s.SweepExpired(ctx, opts)
+		return err
+	})
 }
 
 // SweepExpired removes, in one pass, the files whose expiry has passed and
@@ -148,11 +131,22 @@ func (s *Store) SweepExpired(ctx context.Context, opts ExpiryOptions) (SweepStat
 			continue // not ours, or an hour still to come
 		}
 		fn := s.expiry.dir + "/" + e.Name()
-		if err := s.sweepIndexFile(ctx, fn, now, &opts, &stats, &step); err != nil {
+		changedDirs := map[string]struct{}{}
+		if err := s.sweepIndexFile(ctx, fn, now, &opts, &stats, &step, changedDirs); err != nil {
 			return stats, err
 		}
 		if start+expiryBucket <= now {
-			// Every line of a past hour was due, and handled.
+			// Every line of a past hour was due, and handled. With
+			// Fsync, the removals are made durable first: once the
+			// index file is gone, a removal lost to a power cut would
+			// never be tried again. Files are mostly alone in their slot
+			// directories, which go with them: the directories to sync
+			// are few (the root, ejabberd's per-user directories).
+			for dir := range changedDirs {
+				if err := s.syncDir(dir); err != nil && !errors.Is(err, unix.ENOENT) {
+					return stats, fmt.Errorf("cannot make the expiry sweep of %q durable: %w", fn, err)
+				}
+			}
 			if err := os.Remove(fn); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return stats, fmt.Errorf("cannot remove the handled expiry index %q: %w", fn, err)
 			}
@@ -162,7 +156,9 @@ func (s *Store) SweepExpired(ctx context.Context, opts ExpiryOptions) (SweepStat
 }
 
 // sweepIndexFile handles the lines of one index file that are due by now.
-func (s *Store) sweepIndexFile(ctx context.Context, fn string, now int64, opts *ExpiryOptions, stats *SweepStats, step *int) error {
+// The directories whose entries it changed are added to changedDirs (with
+// Options.Fsync).
+func (s *Store) sweepIndexFile(ctx context.Context, fn string, now int64, opts *ExpiryOptions, stats *SweepStats, step *int, changedDirs map[string]struct{}) error {
 	f, err := os.Open(fn)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -178,15 +174,18 @@ func (s *Store) sweepIndexFile(ctx context.Context, fn string, now int64, opts *
 		if !ok || at > now {
 			continue
 		}
-		size, removed, err := s.removeExpired(name, now)
+		size, changed, err := s.removeExpired(name, now)
 		if err != nil {
 			if opts.OnError != nil {
 				opts.OnError(err)
 			}
 			continue
 		}
-		if !removed {
+		if changed == "" {
 			continue
+		}
+		if s.sync.Sync {
+			changedDirs[changed] = struct{}{}
 		}
 		stats.Files++
 		stats.Bytes += size
@@ -220,55 +219,75 @@ func parseIndexLine(line []byte) (at int64, name string, ok bool) {
 	return at, string(line[i+1:]), true
 }
 
-// removeExpired removes name if its own expiry has passed by now.
-func (s *Store) removeExpired(name string, now int64) (size int64, removed bool, err error) {
+// removeExpired removes name if its own expiry has passed by now, and
+// returns the directory whose entries that changed (see remove).
+func (s *Store) removeExpired(name string, now int64) (size int64, changed string, err error) {
 	if s.checkName(name) != nil {
-		return 0, false, nil // never ours to remove
+		return 0, "", nil // never ours to remove
 	}
-	full := s.root + "/" + name
+	disk := s.diskName(name)
+	full := s.root + "/" + disk
 	var buf [24]byte
 	n, err := getXattrAt(full, xattrExpires, buf[:])
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ENODATA) {
-			return 0, false, nil // removed already, or uploaded anew without an expiry
+			return 0, "", nil // removed already, or uploaded anew without an expiry
 		}
-		return 0, false, fmt.Errorf("cannot read the expiry of %q: %w", name, err)
+		return 0, "", fmt.Errorf("cannot read the expiry of %q: %w", name, err)
 	}
 	if at := parseExpires(buf[:n]); at == 0 || at > now {
-		return 0, false, nil
+		return 0, "", nil
 	}
-	size, err = s.remove(name)
+	size, changed, err = s.remove(disk, false)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, false, nil
+		return 0, "", nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("cannot remove expired %q: %w", name, err)
+		return 0, "", fmt.Errorf("cannot remove expired %q: %w", name, err)
 	}
-	return size, true, nil
+	return size, changed, nil
 }
 
-// remove unlinks the regular file name, drops it from the small-file
-// cache, and removes the directories of its path that this leaves empty.
-// It returns the size of the file; a name that is no regular file gives
-// an error wrapping os.ErrNotExist.
-func (s *Store) remove(name string) (int64, error) {
+// remove unlinks the regular file disk (a name on disk: see diskName),
+// drops it from the small-file cache, and removes the directories of its
+// path that this leaves empty. It returns the size of the file; a name
+// that is no regular file gives an error wrapping os.ErrNotExist.
+//
+// With durable (and Options.Fsync), the directory that held the file is
+// synced before anything else, so that the removal survives a power cut:
+// for removals someone is told about (Delete: a purge for an account's
+// deletion, a DELETE answered 204). The sweepers do without: a lost
+// removal is found again by the next sweep (retention by the file's age;
+// expiry by the index, whose file of a past hour is removed only after
+// the directories it changed were synced, see SweepExpired).
+//
+// changed is the deepest directory of the path that is left, the one whose
+// entries changed last ("." for the root).
+func (s *Store) remove(disk string, durable bool) (size int64, changed string, err error) {
+	name := disk
 	var st unix.Stat_t
 	if err := unix.Fstatat(s.rootFd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
-			return 0, os.ErrNotExist
+			return 0, "", os.ErrNotExist
 		}
-		return 0, err
+		return 0, "", err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return 0, os.ErrNotExist
+		return 0, "", os.ErrNotExist
 	}
 	if err := unix.Unlinkat(s.rootFd, name, 0); err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return 0, os.ErrNotExist
+			return 0, "", os.ErrNotExist
 		}
-		return 0, err
+		return 0, "", err
 	}
 	s.small.forget(name)
+	changed = path.Dir(name)
+	if durable {
+		if err := s.syncDir(changed); err != nil {
+			return st.Size, changed, err
+		}
+	}
 	// rmdir refuses a directory that is not empty: an upload that put
 	// something in it meanwhile keeps it (and one that is about to link
 	// into it makes it again, see atomicfile.Temp.Link).
@@ -276,6 +295,16 @@ func (s *Store) remove(name string) (int64, error) {
 		if unix.Unlinkat(s.rootFd, dir, unix.AT_REMOVEDIR) != nil {
 			break
 		}
+		changed = path.Dir(dir)
 	}
-	return st.Size, nil
+	return st.Size, changed, nil
+}
+
+// syncDir syncs the directory rel below the root (with Options.Fsync).
+func (s *Store) syncDir(rel string) error {
+	dir := s.root
+	if rel != "." {
+		dir += "/" + rel
+	}
+	return atomicfile.SyncDir(dir, &s.sync)
 }

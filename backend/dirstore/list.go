@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/upedge/upedge/backend"
+	"github.com/upedge/upedge/backend/longname"
 )
 
 var _ backend.Lister = (*Store)(nil)
@@ -60,6 +61,16 @@ func (s *Store) listDir(ctx context.Context, dir string, fn func(backend.ObjectI
 				if n > 0 {
 					info.Uploader = string(buf[:n])
 				}
+				if !longname.Fits(info.Name, int(s.nameMax.Load())) {
+					// Stored under its longname form: the real name is
+					// in an xattr. Without it, the name is not one Delete
+					// takes: passed over.
+					n, err := getXattrAt(full, xattrName, buf)
+					if err != nil || n == 0 {
+						continue
+					}
+					info.Name = string(buf[:n])
+				}
 				if err := fn(info); err != nil {
 					return err
 				}
@@ -82,12 +93,13 @@ func (s *Store) listDir(ctx context.Context, dir string, fn func(backend.ObjectI
 // this store's small-file cache is dropped at once; the cache of another
 // process on the same store (an edge serving while `upedge purge` runs)
 // finds the file gone at its next recheck, within a second (see
-// smallCache).
+// smallCache). With Options.Fsync the removal is synced before Delete
+// returns: whoever asked for it is told it is done.
 func (s *Store) Delete(_ context.Context, name string) error {
 	if err := s.checkName(name); err != nil {
 		return err
 	}
-	if _, err := s.remove(name); err != nil {
+	if _, _, err := s.remove(s.diskName(name), true); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return backend.ErrNotFound
 		}

@@ -29,6 +29,10 @@ const (
 	xattrUploader = "user.upedge.uploader"
 	// xattrExpires is PutInfo.Expires in decimal UNIX seconds.
 	xattrExpires = "user.upedge.expires"
+	// xattrName is the real name (the slot path) of a file stored under
+	// its backend/longname form because a segment was too long; set only
+	// on those.
+	xattrName = "user.upedge.name"
 )
 
 // maxUploader bounds the uploader read back from a file: a bare JID is at

@@ -40,20 +40,34 @@ func (o *RetentionOptions) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = min(max(o.MaxAge/24, time.Minute), time.Hour)
 	}
-	if o.Batch <= 0 {
-		o.Batch = defaultBatch
-	}
-	if o.Pause <= 0 {
-		o.Pause = defaultPause
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	sweepDefaults(&o.Batch, &o.Pause, &o.Now)
 }
 
 // RunRetention sweeps the store every opts.Interval until ctx is done.
 func (s *Store) RunRetention(ctx context.Context, opts RetentionOptions) {
 	opts.defaults()
+	sweepEvery(ctx, opts.Interval, opts.OnError, func(ctx context.Context) error {
+		_, err := s.Sweep(ctx, opts)
+		return err
+	})
+}
+
+// sweepDefaults fills the defaults the sweepers share.
+func sweepDefaults(batch *int, pause *time.Duration, now *func() time.Time) {
+	if *batch <= 0 {
+		*batch = defaultBatch
+	}
+	if *pause <= 0 {
+		*pause = defaultPause
+	}
+	if *now == nil {
+		*now = time.Now
+	}
+}
+
+// sweepEvery runs sweep at once and then every interval until ctx is
+// done, handing the errors that did not stop it to onError (if set).
+func sweepEvery(ctx context.Context, interval time.Duration, onError func(error), sweep func(ctx context.Context) error) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -62,10 +76,10 @@ func (s *Store) RunRetention(ctx context.Context, opts RetentionOptions) {
 			return
 		case <-t.C:
 		}
-		if _, err := s.Sweep(ctx, opts); err != nil && opts.OnError != nil && ctx.Err() == nil {
-			opts.OnError(err)
+		if err := sweep(ctx); err != nil && onError != nil && ctx.Err() == nil {
+			onError(err)
 		}
-		t.Reset(opts.Interval)
+		t.Reset(interval)
 	}
 }
 

@@ -114,3 +114,15 @@ func (c *smallCache) forget(fn string) {
 	}
 	c.mu.Unlock()
 }
+
+// reset drops every entry: the store directory was replaced, and names
+// now mean files of another one.
+func (c *smallCache) reset() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	clear(c.items)
+	c.used = 0
+	c.mu.Unlock()
+}

@@ -64,3 +64,25 @@ func getContentType(fd int, buf []byte) int {
 func statTimes(st *unix.Stat_t) (mtim, ctim unix.Timespec) {
 	return st.Mtim, st.Ctim
 }
+
+// replaceFd makes the descriptor number to refer to what from refers to,
+// atomically (dup3 closes the old one in the same step).
+func replaceFd(from, to int) error {
+	return unix.Dup3(from, to, unix.O_CLOEXEC)
+}
+
+// setRealName keeps the real name with the file fd, if the file system
+// lets it.
+func setRealName(fd int, name string) {
+	_ = setXattr(fd, xattrName, []byte(name))
+}
+
+// nameMax returns the longest name, in bytes, that the file system of
+// the directory fd takes.
+func nameMax(fd int) (int, error) {
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(fd, &st); err != nil {
+		return 0, err
+	}
+	return int(st.Namelen), nil
+}

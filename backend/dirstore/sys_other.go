@@ -25,3 +25,9 @@ func setContentType(int, string) {}
 func getContentType(int, []byte) int { return 0 }
 
 func statTimes(*unix.Stat_t) (mtim, ctim unix.Timespec) { return }
+
+func replaceFd(int, int) error { return errNeedsLinux }
+
+func setRealName(int, string) {}
+
+func nameMax(int) (int, error) { return 0, errNeedsLinux }

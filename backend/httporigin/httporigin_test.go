@@ -67,35 +67,59 @@ func fakeOrigin(t *testing.T, h fasthttp.RequestHandler) string {
 	return "http://" + ln.Addr().String() + "/base/"
 }
 
+// TestHeadersSent: an upload is the object (If-None-Match: *, its type
+// and length), then its metadata beside it (replacing, JSON), both with
+// the configured headers and credentials.
 func TestHeadersSent(t *testing.T) {
-	var got fasthttp.RequestHeader
-	var path string
+	type request struct {
+		hdr  fasthttp.RequestHeader
+		path string
+		body []byte
+	}
+	var (
+		mu  sync.Mutex
+		got []*request
+	)
 	u := fakeOrigin(t, func(ctx *fasthttp.RequestCtx) {
-		ctx.Request.Header.CopyTo(&got)
-		path = string(ctx.Request.Header.RequestURI())
-		io.Copy(io.Discard, ctx.RequestBodyStream())
+		r := &request{path: string(ctx.Request.Header.RequestURI())}
+		ctx.Request.Header.CopyTo(&r.hdr)
+		r.body, _ = io.ReadAll(ctx.RequestBodyStream())
+		mu.Lock()
+		got = append(got, r)
+		mu.Unlock()
 		ctx.SetStatusCode(fasthttp.StatusCreated)
 	})
 	s, err := New(u, originclient.Options{Headers: []string{"X-Origin-Secret: s3cret"}, User: "edge", Password: "pw"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(context.Background(), "r/my file.txt", backend.PutInfo{Size: 5, ContentType: "text/plain"}, strings.NewReader("hello")); err != nil {
+	expires := time.Unix(1717689600, 0)
+	if err := s.Put(context.Background(), "r/my file.txt", backend.PutInfo{Size: 5, ContentType: "text/plain", Uploader: "alice@example.org", Expires: expires}, strings.NewReader("hello")); err != nil {
 		t.Fatal(err)
 	}
-	for k, want := range map[string]string{
-		"If-None-Match":   "*",
-		"Content-Type":    "text/plain",
-		"Content-Length":  "5",
-		"X-Origin-Secret": "s3cret",
-		"Authorization":   "Basic ZWRnZTpwdw==",
-	} {
-		if v := string(got.Peek(k)); v != want {
-			t.Errorf("%s: got %q; want %q", k, v, want)
-		}
+	if len(got) != 2 {
+		t.Fatalf("%d requests; want the object and its metadata", len(got))
 	}
-	if path != "/base/r/my%20file.txt" {
-		t.Errorf("path: got %q; want /base/r/my%%20file.txt", path)
+	for i, want := range []struct {
+		path string
+		hdr  map[string]string
+		body string
+	}{
+		{"/base/r/my%20file.txt", map[string]string{"If-None-Match": "*", "Content-Type": "text/plain", "Content-Length": "5"}, "hello"},
+		{"/base/r/.upedge.my%20file.txt", map[string]string{"If-None-Match": "", "Content-Type": "application/json"},
+			`{"name":"r/my file.txt","size":5,"content_type":"text/plain","uploader":"alice@example.org","expires":1717689600}`},
+	} {
+		r := got[i]
+		want.hdr["X-Origin-Secret"] = "s3cret"
+		want.hdr["Authorization"] = "Basic ZWRnZTpwdw=="
+		for k, v := range want.hdr {
+			if g := string(r.hdr.Peek(k)); g != v {
+				t.Errorf("request %d: %s: got %q; want %q", i, k, g, v)
+			}
+		}
+		if r.path != want.path || string(r.body) != want.body || string(r.hdr.Method()) != "PUT" {
+			t.Errorf("request %d: %s %s %q; want PUT %s %q", i, r.hdr.Method(), r.path, r.body, want.path, want.body)
+		}
 	}
 }
 
@@ -278,4 +302,153 @@ func TestStaleConnection(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // the origin drops the idle connections
 	}
+}
+
+// TestMetadataFailures: the failure modes of the package doc on an origin
+// that fails exactly where asked.
+func TestMetadataFailures(t *testing.T) {
+	type origin struct {
+		metaPut, metaGet, del int // statuses; 0: 201/200/204
+	}
+	start := func(t *testing.T, o origin) (*Store, *[]string) {
+		var mu sync.Mutex
+		var log []string
+		files := map[string][]byte{}
+		u := fakeOrigin(t, func(ctx *fasthttp.RequestCtx) {
+			p := string(ctx.Path())
+			m := string(ctx.Method())
+			mu.Lock()
+			defer mu.Unlock()
+			log = append(log, m+" "+p)
+			meta := strings.Contains(p, "/.upedge.")
+			switch {
+			case m == "PUT":
+				b, _ := io.ReadAll(ctx.RequestBodyStream())
+				if meta && o.metaPut != 0 {
+					ctx.SetStatusCode(o.metaPut)
+					return
+				}
+				files[p] = b
+				ctx.SetStatusCode(201)
+			case m == "DELETE":
+				if o.del != 0 {
+					ctx.SetStatusCode(o.del)
+					return
+				}
+				if _, ok := files[p]; !ok {
+					ctx.SetStatusCode(404)
+					return
+				}
+				delete(files, p)
+				ctx.SetStatusCode(204)
+			default:
+				if meta && o.metaGet != 0 {
+					ctx.SetStatusCode(o.metaGet)
+					return
+				}
+				b, ok := files[p]
+				if !ok {
+					ctx.SetStatusCode(404)
+					return
+				}
+				ctx.Response.Header.SetContentType("application/octet-stream")
+				ctx.Response.Header.Set("Last-Modified", "Mon, 02 Jan 2006 15:04:05 GMT")
+				ctx.SetBody(b)
+			}
+		})
+		s, err := New(u, originclient.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, &log
+	}
+	ctx := context.Background()
+	info := backend.PutInfo{Size: 5, ContentType: "text/x-kept"}
+	put := func(s *Store) error { return s.Put(ctx, "d/f.txt", info, strings.NewReader("hello")) }
+
+	t.Run("round trip", func(t *testing.T) {
+		s, _ := start(t, origin{})
+		if err := put(s); err != nil {
+			t.Fatal(err)
+		}
+		o, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Close()
+		if o.ContentType != "text/x-kept" {
+			t.Errorf("Content-Type %q; want text/x-kept", o.ContentType)
+		}
+		if err := s.Delete(ctx, "d/f.txt"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{}); !errors.Is(err, backend.ErrNotFound) {
+			t.Errorf("Get after Delete: %v; want ErrNotFound", err)
+		}
+		if err := s.Delete(ctx, "d/f.txt"); !errors.Is(err, backend.ErrNotFound) {
+			t.Errorf("second Delete: %v; want ErrNotFound", err)
+		}
+	})
+	t.Run("remembered per version", func(t *testing.T) {
+		s, log := start(t, origin{})
+		if err := put(s); err != nil {
+			t.Fatal(err)
+		}
+		get := func() string {
+			t.Helper()
+			*log = nil
+			o, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Close()
+			return o.ContentType + " " + strings.Join(*log, ",")
+		}
+		if got, want := get(), "text/x-kept GET /base/d/.upedge.f.txt,GET /base/d/f.txt"; got != want && got != "text/x-kept GET /base/d/f.txt,GET /base/d/.upedge.f.txt" {
+			t.Errorf("first GET: %q; want the object and its sidecar", got)
+		}
+		if got, want := get(), "text/x-kept GET /base/d/f.txt"; got != want {
+			t.Errorf("second GET: %q; want %q (the sidecar remembered)", got, want)
+		}
+	})
+	t.Run("sidecar write fails", func(t *testing.T) {
+		s, log := start(t, origin{metaPut: 500})
+		if err := put(s); !errors.Is(err, backend.ErrUnavailable) {
+			t.Fatalf("Put: %v; want ErrUnavailable", err)
+		}
+		want := []string{"PUT /base/d/f.txt", "PUT /base/d/.upedge.f.txt", "PUT /base/d/.upedge.f.txt", "DELETE /base/d/f.txt"}
+		if got := *log; strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("requests %q; want %q", got, want)
+		}
+		if _, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{}); !errors.Is(err, backend.ErrNotFound) {
+			t.Errorf("Get after the undone upload: %v; want ErrNotFound", err)
+		}
+	})
+	t.Run("sidecar write and delete fail", func(t *testing.T) {
+		s, _ := start(t, origin{metaPut: 500, del: 405})
+		err := put(s)
+		if !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "nor delete") {
+			t.Fatalf("Put: %v; want ErrUnavailable saying the object stays", err)
+		}
+		o, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Close()
+		if o.ContentType != "application/octet-stream" {
+			t.Errorf("object without metadata served as %q; want the origin's type", o.ContentType)
+		}
+	})
+	t.Run("sidecar read fails", func(t *testing.T) {
+		s, _ := start(t, origin{metaGet: 503})
+		if err := put(s); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := s.Get(ctx, "d/f.txt", &backend.GetRequest{}); !errors.Is(err, backend.ErrUnavailable) {
+			if o != nil {
+				o.Close()
+			}
+			t.Errorf("Get with an unreadable sidecar: %v; want ErrUnavailable", err)
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/httporigin"
 	"github.com/upedge/upedge/backend/internal/originclient"
+	"github.com/upedge/upedge/backend/longname"
 )
 
 var _ backend.Lister = (*Store)(nil)
@@ -37,7 +38,13 @@ func (s *Store) List(ctx context.Context, fn func(backend.ObjectInfo) error) err
 		names := make([]string, 0, len(page.Contents))
 		for _, c := range page.Contents {
 			name, ok := strings.CutPrefix(c.Key, s.prefix)
-			if !ok || name == "" || name == originclient.HealthProbe || s.checkName(name) != nil {
+			if !ok || name == "" || name == originclient.HealthProbe {
+				continue
+			}
+			if !longname.Fits(name, longname.NameMax) {
+				// A longname key: named by itself (see key).
+				name = KeyMark + name
+			} else if s.checkName(name) != nil {
 				continue
 			}
 			names = append(names, name)
@@ -121,10 +128,11 @@ func (s *Store) statAll(ctx context.Context, names []string) ([]backend.ObjectIn
 	return infos, errors.Join(errs...)
 }
 
-// Delete removes name: backend.ErrNotFound when there is none (asked with
-// a HEAD first, since S3 answers a DELETE of a missing key with 204).
+// Delete removes name (or, for a name List marked with KeyMark, that
+// key): backend.ErrNotFound when there is none (asked with a HEAD first,
+// since S3 answers a DELETE of a missing key with 204).
 func (s *Store) Delete(ctx context.Context, name string) error {
-	if err := s.checkName(name); err != nil {
+	if err := s.checkName(name); err != nil && !strings.HasPrefix(name, KeyMark) {
 		return backend.ErrNotFound
 	}
 	if _, err := s.Client.Stat(ctx, name); err != nil {

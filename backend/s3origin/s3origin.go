@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
@@ -32,6 +33,7 @@ import (
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/httporigin"
 	"github.com/upedge/upedge/backend/internal/originclient"
+	"github.com/upedge/upedge/backend/longname"
 )
 
 // metaPrefix starts the headers of S3 user metadata: the uploader and
@@ -125,7 +127,7 @@ func New(rawURL string, opts originclient.Options) (*Store, error) {
 			// s3utils.EncodePath) for the valid UTF-8 names let through.
 			dst = httporigin.AppendEscapedPath(dst, s.basePath)
 			dst = httporigin.AppendEscapedPath(dst, s.prefix)
-			return httporigin.AppendEscapedPath(dst, name)
+			return httporigin.AppendEscapedPath(dst, key(name))
 		},
 		Sign:              s.sign,
 		UnsatisfiableSize: actualObjectSize,
@@ -235,10 +237,40 @@ func (c *crcReader) Read(p []byte) (int, error) {
 
 func (c *crcReader) Close() error { return nil }
 
-// checkName refuses names S3 cannot hold as keys, and those that the
-// signer would escape differently from the request path.
+// key returns the key of name below the prefix: name itself, but for
+// segments over longname.NameMax bytes, which S3 allows but MinIO and
+// Versity's posix backend refuse (400), so that every S3 server holds
+// every name the edge accepts. They are stored in their backend/longname
+// form: a readable head, a hash and the extension.
+//
+// List cannot read a slot path back from such a key (S3 keeps at most
+// 2 KB of user metadata, too little for the longest names escaped): it
+// names those objects by their key, marked with KeyMark, which Delete
+// takes back, so that a purge removes them too.
+func key(name string) string {
+	if k, ok := strings.CutPrefix(name, KeyMark); ok {
+		return k
+	}
+	return longname.Map(name, longname.NameMax)
+}
+
+// KeyMark starts the names List gives objects stored under a longname
+// key: the key below the prefix follows. No slot path starts with it
+// (edge/urlpath refuses control bytes), and Exists, Put and Get refuse
+// such names.
+const KeyMark = "\x00"
+
+// checkName refuses names S3 cannot hold as keys: longer than 1024
+// bytes with the prefix (ErrNameTooLong), or not UTF-8, which the signer
+// would escape differently from the request path (ErrBadName).
 func (s *Store) checkName(name string) error {
-	if !utf8.ValidString(name) || len(s.prefix)+len(name) > maxKeyLen {
+	if strings.HasPrefix(name, KeyMark) {
+		return backend.ErrBadName
+	}
+	if len(s.prefix)+len(key(name)) > maxKeyLen {
+		return backend.ErrNameTooLong
+	}
+	if !utf8.ValidString(name) {
 		return backend.ErrBadName
 	}
 	return nil
@@ -271,6 +303,9 @@ const MaxObjectSize = 5 << 30
 // evaluates Range and the preconditions.
 func (s *Store) Get(ctx context.Context, name string, req *backend.GetRequest) (*backend.Object, error) {
 	if err := s.checkName(name); err != nil {
+		if errors.Is(err, backend.ErrNameTooLong) {
+			return nil, err
+		}
 		return nil, backend.ErrNotFound
 	}
 	return s.Client.Get(ctx, name, req)

@@ -54,10 +54,16 @@ func TestBadNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"a/\xff", strings.Repeat("x", 1025)} {
-		if err := s.Put(context.Background(), name, backend.PutInfo{Size: 1, ContentType: "x/y"}, strings.NewReader("x")); !errors.Is(err, backend.ErrBadName) {
-			t.Errorf("Put(%.20q): got %v; want ErrBadName", name, err)
+	// Segments of a key are kept as they are up to 255 bytes: 1025 bytes
+	// of them are too many.
+	for name, want := range map[string]error{"a/\xff": backend.ErrBadName, strings.Repeat("x/", 512) + "x": backend.ErrNameTooLong} {
+		if err := s.Put(context.Background(), name, backend.PutInfo{Size: 1, ContentType: "x/y"}, strings.NewReader("x")); !errors.Is(err, want) {
+			t.Errorf("Put(%.20q): got %v; want %v", name, err, want)
 		}
+	}
+	p, _ := New("s3://b/pre/fix", originclient.Options{S3Endpoint: "http://127.0.0.1:1", S3PathStyle: true})
+	if _, err := p.Get(context.Background(), strings.Repeat("x/", 508)+"x", nil); !errors.Is(err, backend.ErrNameTooLong) {
+		t.Errorf("Get of a name over the limit with the prefix: got %v; want ErrNameTooLong", err)
 	}
 }
 

@@ -69,7 +69,7 @@ type ops struct {
 // newOps sets up the operations parts; store is nil behind an upstream
 // origin, where the parts that work on the store directory are refused by
 // the config's validation.
-func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log *slog.Logger) (*ops, error) {
+func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log *slog.Logger, syncHook func(int, string) error) (*ops, error) {
 	o := &ops{cfg: cfg, store: store, health: health, log: log}
 	root := ""
 	if store != nil {
@@ -104,7 +104,9 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 	o.reloadFailures = set.NewCounter("upedge_reload_failures_total")
 	if cfg.QuotasOn() {
 		rejected := set.NewCounter(`upedge_quota_rejections_total`)
-		if o.quota, err = quota.New(cfg.QuotaOptions(root, rejected.Inc)); err != nil {
+		qopts := cfg.QuotaOptions(root, rejected.Inc)
+		qopts.SyncHook = syncHook
+		if o.quota, err = quota.New(qopts); err != nil {
 			return nil, err
 		}
 	}
@@ -113,6 +115,7 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 		opts := cfg.CompressOptions(root)
 		opts.OnMake = func(string, int64, int64) { made.Inc() }
 		opts.OnError = func(err error) { log.Warn("compression failed; sending uncompressed", "err", err) }
+		opts.SyncHook = syncHook
 		if o.enc, err = compress.New(opts); err != nil {
 			return nil, err
 		}

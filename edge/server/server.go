@@ -39,6 +39,11 @@ type Env struct {
 	// nil: Reload re-reads only the files the running config names
 	// (Config.Reread).
 	Load func() (*config.Config, error)
+	// SyncHook, when set, is called instead of fsync(2) by every writer
+	// of the store directory (uploads, quota state, compressed variants):
+	// see atomicfile.Options.SyncHook. For tests that check what is
+	// synced.
+	SyncHook func(fd int, path string) error
 }
 
 // Server is one edge: its listeners, HTTP server, store and operations
@@ -86,13 +91,18 @@ func New(cfg *config.Config, env Env) (_ *Server, err error) {
 			s.Close()
 		}
 	}()
-	if s.store, s.local, s.where, err = OpenStore(cfg, env.Getenv); err != nil {
+	dirOpts := cfg.StoreOptions()
+	dirOpts.SyncHook = env.SyncHook
+	dirOpts.OnRootReplaced = func(dir string) {
+		env.Log.Warn("the store directory was replaced or removed; following the directory now at its path (files in the old one are no longer served)", "store", dir)
+	}
+	if s.store, s.local, s.where, err = OpenStoreWith(cfg, dirOpts, env.Getenv); err != nil {
 		return nil, err
 	}
 	if s.local != nil && !s.local.Xattrs() {
 		s.log.Warn("the store's file system keeps no user extended attributes: content types come from file names, and uploads that carry an uploader (v3, JWT) or an expiry are refused; use ext4, XFS, btrfs or tmpfs", "store", s.local.Root())
 	}
-	if s.ops, err = newOps(cfg, s.local, healthCheck(s.store, s.local), s.log); err != nil {
+	if s.ops, err = newOps(cfg, s.local, healthCheck(s.store, s.local), s.log, env.SyncHook); err != nil {
 		return nil, err
 	}
 	opts := cfg.EdgeOptions(s.log)

@@ -34,8 +34,21 @@ func TestRelative(t *testing.T) {
 		{"/upload/abc/x%0a.jpg", "/upload/", "", ErrBadPath},
 		{"/upload/abc/x%zz", "/upload/", "", ErrBadPath},
 		{"/upload/abc/x%4", "/upload/", "", ErrBadPath},
-		{"/upload/abc/" + strings.Repeat("a", 256), "/upload/", "", ErrBadPath},
-		{"/upload/abc/" + strings.Repeat("a", 255), "/upload/", "abc/" + strings.Repeat("a", 255), nil},
+		{"/upload/abc/" + strings.Repeat("a", 256), "/upload/", "abc/" + strings.Repeat("a", 256), nil},
+		{"/upload/abc/" + strings.Repeat("a", MaxPath-5), "/upload/", "abc/" + strings.Repeat("a", MaxPath-5), nil},
+		{"/upload/abc/" + strings.Repeat("a", MaxPath-4), "/upload/", "abc/" + strings.Repeat("a", MaxPath-4), nil},
+		{"/upload/abc/" + strings.Repeat("a", MaxPath-3), "/upload/", "", ErrTooLong},
+		{"/upload/abc/" + strings.Repeat("%D1%8F", 510), "/upload/", "abc/" + strings.Repeat("я", 510), nil},
+		{"/upload/abc/" + strings.Repeat("%D1%8F", 510) + "x", "/upload/", "", ErrTooLong},
+		{"/upload/.upedge/tmp/x", "/upload/", "", ErrBadPath},
+		{"/upload/abc/.upedge/x", "/upload/", "", ErrBadPath},
+		{"/upload/abc/%2Eupedge", "/upload/", "", ErrBadPath},
+		{"/upload/abc/.upedge", "/upload/", "", ErrBadPath},
+		{"/upload/abc/.upedge.txt", "/upload/", "", ErrBadPath}, // an HTTP origin's metadata name
+		{"/upload/abc/.upedge.", "/upload/", "", ErrBadPath},
+		{"/upload/abc/.upedgetxt", "/upload/", "abc/.upedgetxt", nil},
+		{"/upload/abc/x.upedge", "/upload/", "abc/x.upedge", nil},
+		{"/upload/.upedgex/a", "/upload/", ".upedgex/a", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.raw, func(t *testing.T) {
@@ -68,11 +81,11 @@ func FuzzRelative(f *testing.F) {
 			return
 		}
 		// Whatever is accepted names something strictly below the root.
-		if !Valid(got) || got[0] == '/' {
+		if !Valid(got) || got[0] == '/' || len(got) > MaxPath {
 			t.Fatalf("accepted %q as %q", raw, got)
 		}
 		for _, seg := range strings.Split(string(got), "/") {
-			if seg == "" || seg == "." || seg == ".." || strings.ContainsRune(seg, 0) {
+			if seg == "" || seg == "." || seg == ".." || seg == ".upedge" || strings.HasPrefix(seg, ".upedge.") || strings.ContainsRune(seg, 0) {
 				t.Fatalf("accepted %q with segment %q", raw, seg)
 			}
 		}

@@ -129,6 +129,7 @@ func New(cfg Config) (*Client, error) {
 		// The path is escaped by AppendPath and, for S3, signed as it is.
 		DisablePathNormalizing: true,
 		ReadBufferSize:         16 << 10,
+		MaxResponseBodySize:    maxSmallBody,
 		WriteBufferSize:        64 << 10,
 		// A HEAD on a connection found stale is sent again; a PUT with
 		// its body stream never is (fasthttp's rule; Put retries itself

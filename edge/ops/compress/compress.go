@@ -64,6 +64,9 @@ type Options struct {
 	// OnError receives failures to make a variant (the file is then sent
 	// as it is).
 	OnError func(error)
+	// SyncHook, when set, is called instead of fsync(2) when a variant is
+	// stored: see atomicfile.Options.SyncHook. For tests.
+	SyncHook func(fd int, path string) error
 }
 
 // Encoder is safe for concurrent use.
@@ -85,7 +88,7 @@ func New(opts Options) (*Encoder, error) {
 	if opts.MaxSize <= 0 {
 		opts.MaxSize = DefaultMaxSize
 	}
-	if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
+	if err := atomicfile.MkdirAll(opts.CacheDir, &atomicfile.Options{Sync: true, SyncHook: opts.SyncHook}); err != nil {
 		return nil, fmt.Errorf("cannot create compression cache %q: %w", opts.CacheDir, err)
 	}
 	e := &Encoder{opts: opts, exact: map[string]bool{}, making: map[string]chan struct{}{}}
@@ -274,8 +277,13 @@ func (e *Encoder) make(fn, enc string, obj *backend.Object) error {
 		close(ch)
 	}()
 
-	// A variant is a cache: made again if lost, so not synced.
-	tmp, err := atomicfile.NewReplacement(fn, 0o600, atomicfile.Options{})
+	// Synced before it gets its name, whatever the fsync key says: after
+	// a power cut an unsynced variant can be there but empty or torn,
+	// and it would be served as the file for days. A lost one is only
+	// made again. The cost is one fsync per variant made, next to the
+	// compression of up to MaxSize bytes. The cache directory is made
+	// again if it vanished.
+	tmp, err := atomicfile.NewReplacement(fn, 0o600, atomicfile.Options{Sync: true, SyncHook: e.opts.SyncHook})
 	if err != nil {
 		return fmt.Errorf("cannot create a compression temporary: %w", err)
 	}

@@ -56,12 +56,12 @@ var methodNames = [nMethods]string{"PUT", "GET", "HEAD", "OPTIONS", "other"}
 
 // statuses are the codes counted by their own label; others count as
 // their class ("2xx", "4xx", ...).
-var statuses = []int{200, 201, 204, 206, 304, 400, 403, 404, 405, 409, 410, 411, 412, 413, 416, 500, 502, 504, 507}
+var statuses = []int{200, 201, 204, 206, 304, 400, 403, 404, 405, 409, 410, 411, 412, 413, 414, 416, 500, 502, 504, 507}
 
 // reasons names why an upload or download was refused, by status.
 var reasons = map[int]string{
 	400: "bad_request", 403: "token", 404: "not_found", 405: "method", 409: "exists", 410: "expired",
-	411: "no_length", 412: "precondition", 413: "too_large", 416: "range",
+	411: "no_length", 412: "precondition", 413: "too_large", 414: "too_long", 416: "range",
 	500: "internal", 502: "upstream", 504: "upstream_timeout", 507: "no_space",
 }
 

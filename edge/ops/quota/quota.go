@@ -37,6 +37,9 @@ type Options struct {
 	Now         func() time.Time
 	// OnReject, when set, is called for each refused upload (metrics).
 	OnReject func()
+	// SyncHook, when set, is called instead of fsync(2) when the state
+	// is saved: see atomicfile.Options.SyncHook. For tests.
+	SyncHook func(fd int, path string) error
 }
 
 // Quota is safe for concurrent use.
@@ -232,7 +235,7 @@ func (q *Quota) Save() error {
 	if err != nil {
 		return fmt.Errorf("cannot encode quota state: %w", err)
 	}
-	if err := writeFileAtomic(q.opts.File, b); err != nil {
+	if err := writeFileAtomic(q.opts.File, b, q.opts.SyncHook); err != nil {
 		q.mu.Lock()
 		q.dirty = true
 		q.mu.Unlock()
@@ -261,9 +264,13 @@ func (q *Quota) Run(ctx context.Context, interval time.Duration, onErr func(erro
 }
 
 // writeFileAtomic replaces the state file fn with b, synced: after a
-// crash it holds the old state or the new one.
-func writeFileAtomic(fn string, b []byte) error {
-	if err := atomicfile.WriteFile(fn, b, 0o600, atomicfile.Options{Sync: true}); err != nil {
+// crash it holds the old state or the new one. It is synced whatever the
+// fsync key says: a rename of unsynced data can leave an empty file after
+// a power cut, which New would refuse to parse, and one fsync every
+// saving interval costs nothing. Its directory is made again if it
+// vanished (atomicfile.NewReplacement).
+func writeFileAtomic(fn string, b []byte, hook func(int, string) error) error {
+	if err := atomicfile.WriteFile(fn, b, 0o600, atomicfile.Options{Sync: true, SyncHook: hook}); err != nil {
 		return fmt.Errorf("cannot write quota state: %w", err)
 	}
 	return nil

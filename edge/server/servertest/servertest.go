@@ -63,6 +63,22 @@ func Start(t testing.TB, store string, flags ...string) *Edge {
 // is stopped when the test ends.
 func StartArgs(t testing.TB, args, environ []string) *Edge {
 	t.Helper()
+	return startArgs(t, args, environ, nil)
+}
+
+// StartSynced runs an edge in this process on store like Start, with
+// fsync on and hook called instead of each fsync(2) (see
+// server.Env.SyncHook); hook must sync fd itself if the test relies on
+// the data.
+func StartSynced(t testing.TB, store string, hook func(fd int, path string) error, flags ...string) *Edge {
+	t.Helper()
+	e := startArgs(t, Args(store, append([]string{"--fsync", "always"}, flags...)...), nil, hook)
+	e.Store = store
+	return e
+}
+
+func startArgs(t testing.TB, args, environ []string, syncHook func(int, string) error) *Edge {
+	t.Helper()
 	cfg, err := config.Load(config.FlagSet("servertest"), args, environ)
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -79,7 +95,7 @@ func StartArgs(t testing.TB, args, environ []string) *Edge {
 	}
 	log := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
 	load := func() (*config.Config, error) { return config.Load(config.FlagSet("servertest"), args, environ) }
-	srv, err := server.New(cfg, server.Env{Stdout: stdout, Log: log, Getenv: getenv, Load: load})
+	srv, err := server.New(cfg, server.Env{Stdout: stdout, Log: log, Getenv: getenv, SyncHook: syncHook, Load: load})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
