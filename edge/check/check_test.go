@@ -141,6 +141,13 @@ func TestBehindCaddy(t *testing.T) {
 	runCheck(t, base, cert, noDelete)
 }
 
+// TestBehindHAProxy runs the check through HAProxy configured as the
+// README says (configs/haproxy-upedge.cfg): all pass.
+func TestBehindHAProxy(t *testing.T) {
+	e, cert := startEdge(t)
+	runCheck(t, startHAProxy(t, e.Addr, cert), cert, noDelete)
+}
+
 // TestFindsWrongSecret: with another secret the upload fails with the
 // advice to use the edge's secret file; the TLS check without the CA
 // fails, and the rest still runs.

@@ -18,7 +18,7 @@ func TestREADMEShowsTestedConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []struct{ name, fence string }{{"nginx-upedge.conf", "```nginx\n"}, {"Caddyfile", "```caddy\n"}} {
+	for _, f := range []struct{ name, fence string }{{"nginx-upedge.conf", "```nginx\n"}, {"Caddyfile", "```caddy\n"}, {"haproxy-upedge.cfg", "```haproxy\n"}} {
 		b, err := os.ReadFile(filepath.Join(root, "configs", f.name))
 		if err != nil {
 			t.Fatal(err)

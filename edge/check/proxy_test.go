@@ -111,3 +111,51 @@ func startCaddy(t *testing.T, edgeAddr string, cert servertest.Cert) string {
 	})
 	return "https://127.0.0.1:" + port + "/upload/"
 }
+
+// startHAProxy runs HAProxy with configs/haproxy-upedge.cfg in front of
+// the edge at edgeAddr, serving TLS with cert on a free port. The test's
+// own global and defaults sections come first, as Debian's
+// /etc/haproxy/haproxy.cfg has them.
+func startHAProxy(t *testing.T, edgeAddr string, cert servertest.Cert) string {
+	t.Helper()
+	needProxy(t, "haproxy")
+	dir := t.TempDir()
+	port := strconv.Itoa(origintest.FreePort(t))
+	// HAProxy takes the chain and the key from one file.
+	pem := filepath.Join(dir, "upload.pem")
+	var both []byte
+	for _, f := range []string{cert.CertFile, cert.KeyFile} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		both = append(both, b...)
+	}
+	if err := os.WriteFile(pem, both, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body := fromConfig(t, "haproxy-upedge.cfg", dir,
+		"bind :443 ssl crt /etc/haproxy/certs/upload.example.org.pem", "bind 127.0.0.1:"+port+" ssl crt "+pem,
+		"server upedge 127.0.0.1:5050", "server upedge "+edgeAddr,
+	)
+	b, err := os.ReadFile(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const head = "global\n    maxconn 1000\n\ndefaults\n    mode http\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\n\n"
+	file := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(file, append([]byte(head), b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(origintest.RepoRoot(t), "scripts", "haproxy.sh")
+	run := filepath.Join(dir, "run")
+	if out, err := exec.Command(script, "start", run, file, port).CombinedOutput(); err != nil {
+		t.Fatalf("cannot start HAProxy: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command(script, "stop", run).CombinedOutput(); err != nil {
+			t.Errorf("cannot stop HAProxy: %v\n%s", err, out)
+		}
+	})
+	return "https://127.0.0.1:" + port + "/upload/"
+}
