@@ -26,7 +26,8 @@ test:
 test-unit:
 	$(GO) test -count=1 ./...
 
-# Real Prosody (token v1 and v2), ejabberd, go-sendxmpp and slixmpp against
+# Real Prosody (mod_http_upload_external with token v1 and v2, the built-in
+# mod_http_file_share with JWTs), ejabberd, go-sendxmpp and slixmpp against
 # a freshly built edge (edge/server/xmppe2e). `make test` runs it too, as part of
 # ./...; it installs its Debian packages through scripts/e2e-setup.sh when
 # root or CI=true, and skips with a message otherwise.
@@ -65,6 +66,7 @@ deb-test:
 FUZZTIME ?= 200000x
 FUZZ_TARGETS := \
 	./edge/token:FuzzVerify \
+	./edge/token:FuzzVerifyJWT \
 	./edge/urlpath:FuzzRelative \
 	./backend/httpsem:FuzzParseRange \
 	./edge/ops/compress:FuzzPick \
@@ -77,9 +79,11 @@ fuzz-ci:
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-# --- bench-peers (issue 4): upedge against nginx on loopback, written to
-# bench/RESULTS.md, bench/results.json and bench/results.html. About 3
-# minutes; not part of `make test` (the harness's own tests are).
+# --- bench-peers (issues 4, 10): upedge against nginx, and against Prosody's
+# own mod_http_file_share driven with JWTs, on loopback, written to
+# bench/RESULTS.md, bench/RESULTS-prosody.md and their results.* files.
+# About 5 minutes (BENCH_PEERS=prosody or nginx for one); not part of
+# `make test` (the harness's own tests are).
 .PHONY: bench-peers
 bench-peers:
 	scripts/bench-peers.sh

@@ -143,6 +143,15 @@ type Store interface {
 	// Get opens name for download. req is valid only during the call
 	// (the edge reuses it): a store must not keep it.
 	Get(ctx context.Context, name string, req *GetRequest) (*Object, error)
+
+	// Delete removes name: an XMPP server's signed DELETE (Metronome),
+	// `upedge purge`. It returns ErrNotFound when there is nothing by that
+	// name (a directory is nothing), and never removes a store's own
+	// files. A download that has opened the object already completes;
+	// once Delete returns, new downloads get ErrNotFound, the name is free
+	// for an upload again, and a store that caches objects has dropped
+	// them.
+	Delete(ctx context.Context, name string) error
 }
 
 // ObjectInfo describes one stored object in a listing.

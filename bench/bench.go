@@ -102,6 +102,12 @@ type Target struct {
 	// FileName is the name part of every slot; the random part differs
 	// per PUT. "" means "bench file.bin" (a space, as real files have).
 	FileName string
+	// Seed, when set, provides the files the GET scenarios read instead
+	// of uploading them with signed slots: it returns the GET URLs of
+	// (at least) files files of size bytes each. Prosody's built-in
+	// mod_http_file_share serves only slots it issued itself over XMPP,
+	// so its files must be seeded through it (SeedCommand).
+	Seed func(ctx context.Context, size int64, files int) ([]string, error)
 
 	addr   string // host:port to dial
 	host   string // Host header

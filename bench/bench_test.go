@@ -33,8 +33,14 @@ func TestSignerVectors(t *testing.T) {
 		{"v1", "my file.txt", "", "abc123/my%20file.txt?v=3195e7d961f30a376477568d2a103ec6f57be64375398af1e7b2293656ea1d73"},
 		{"v2", "my file.txt", "text/plain", "abc123/my%20file.txt?v2=60a6499a4e66141d616c11abac4f2d049c5f70401550129684412e686a37e1a3"},
 		{"v3", "photo.jpg", "image/jpeg", "abc123/photo.jpg?v3=83f8ec0ccc3b18292ec5e1457c760eab7d4b89ed3425bbaf6548c195cd26ffc4&uploader=alice%40example.org&ts=1717689600"},
+		// The harness puts expires an hour ahead: 1717690000 at 1717686400.
+		{"v3-expires", "photo.jpg", "", "abc123/photo.jpg?v3=cbc295e9c0758ae3c64b6d0975c5f936ce53f77b1d91d6c8fb4afc91c5b251dc&expires=1717690000"},
 	} {
 		t.Run(tc.ver+" "+tc.name, func(t *testing.T) {
+			now := now
+			if tc.ver == "v3-expires" {
+				now = func() time.Time { return time.Unix(1717690000, 0).Add(-v3ExpiresAhead) }
+			}
 			s, err := NewSigner("https://up.example.org/upload", "secret string", tc.ver, "alice@example.org", now)
 			if err != nil {
 				t.Fatal(err)
@@ -80,11 +86,11 @@ func TestSignerVerifies(t *testing.T) {
 			q := u.Query()
 			c := token.Claims{Path: p, Size: 4096, ContentType: []byte("image/png"),
 				Uploader: []byte(q.Get("uploader")), Timestamp: []byte(q.Get("ts"))}
-			if err := v.Verify(tv, []byte(q.Get(tv.String())), &c); err != nil {
+			if _, err := v.Verify(tv, []byte(q.Get(tv.Param())), &c); err != nil {
 				t.Errorf("%s %q: %q does not verify: %v", ver, name, put, err)
 			}
 			c.Size = 4097
-			if err := v.Verify(tv, []byte(q.Get(tv.String())), &c); err == nil {
+			if _, err := v.Verify(tv, []byte(q.Get(tv.Param())), &c); err == nil {
 				t.Errorf("%s %q: verifies for another size", ver, name)
 			}
 			want, _ := slot.URLs([]byte(secret), slot.Request{Version: tv, Base: "http://127.0.0.1:1/up/",
@@ -93,6 +99,41 @@ func TestSignerVerifies(t *testing.T) {
 				t.Errorf("%s %q: got %q; edge/slot builds %q", ver, name, put, want)
 			}
 		}
+	}
+}
+
+// TestSignerJWT: a JWT slot's PUT URL is its GET URL, and the
+// Authorization header carries a JWT that the edge's verifier takes for
+// that path and size, with filetype and sub.
+func TestSignerJWT(t *testing.T) {
+	now := func() time.Time { return time.Unix(1612113160, 0) }
+	s, err := NewSigner("https://up.example.org/upload/", "secret string", "jwt", "user@example.com", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := string(s.AppendPutURL(nil, "RVbKAgWPcrUYAodj", "my picture.png", 7168, "image/png"))
+	if want := "https://up.example.org/upload/RVbKAgWPcrUYAodj/my%20picture.png"; put != want {
+		t.Errorf("PUT URL: got %q; want %q", put, want)
+	}
+	authz := s.AppendAuthorization(nil, "RVbKAgWPcrUYAodj", "my picture.png", 7168, "image/png")
+	tok, ok := strings.CutPrefix(string(authz), "Bearer ")
+	if !ok {
+		t.Fatalf("Authorization %q: want Bearer", authz)
+	}
+	v, err := token.New(token.Options{Secret: []byte("secret string"), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c token.JWTClaims
+	if _, err := v.VerifyJWT([]byte(tok), []byte("RVbKAgWPcrUYAodj/my picture.png"), 7168, &c); err != nil {
+		t.Fatalf("VerifyJWT: %v", err)
+	}
+	if string(c.FileType) != "image/png" || string(c.Subject) != "user@example.com" || c.Exp != 1612113160+300 {
+		t.Errorf("claims: filetype %q sub %q exp %d", c.FileType, c.Subject, c.Exp)
+	}
+	v1, _ := NewSigner("https://h/", "s", "v1", "", nil)
+	if got := v1.AppendAuthorization([]byte("x"), "a", "b", 1, ""); string(got) != "x" {
+		t.Errorf("v1 AppendAuthorization: got %q; want dst unchanged", got)
 	}
 }
 

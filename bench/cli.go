@@ -54,8 +54,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	base := fs.String("base", "", "base URL of the target's slots, e.g. http://127.0.0.1:8080/upload/ (required)")
 	secret := fs.String("secret", "", "the target's shared secret")
-	version := fs.String("version", "v1", "token version: v1, v2, token or v3")
-	uploader := fs.String("uploader", "bench@example.org", "uploader signed into v3 tokens")
+	version := fs.String("version", "v1", "token scheme: v1, v2, token, v3, v3-expires or jwt (a JWT in an Authorization header on every PUT)")
+	uploader := fs.String("uploader", "bench@example.org", "uploader signed into v3 tokens and JWTs (sub)")
 	ctype := fs.String("type", httpsem.DefaultContentType, "Content-Type sent with and signed into every PUT (\"\" sends none)")
 	fileName := fs.String("file-name", DefaultFileName, "name part of every slot")
 	baseName := fs.String("base-name", "target", "label of the target in reports")
@@ -65,6 +65,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	vsSecret := fs.String("vs-secret", "", "the peer's secret (default: --secret)")
 	vsVersion := fs.String("vs-version", "", "the peer's token version (default: --version)")
 	vsPid := fs.Int("vs-pid", 0, "pid of the peer server (its children, e.g. nginx workers, are counted too)")
+	seedCmd := fs.String("seed-cmd", "", "shell command that seeds the GET scenarios' files on the target ($1: size in bytes, $2: count) and prints their GET URLs, one a line; default: upload them with signed slots")
+	vsSeedCmd := fs.String("vs-seed-cmd", "", "--seed-cmd for the peer (Prosody's mod_http_file_share serves only slots it issued over XMPP)")
 	scenarios := fs.String("scenarios", "all", "comma-separated scenarios to run, or all")
 	duration := fs.Duration("duration", 10*time.Second, "bound of each scenario that runs for a time")
 	timeout := fs.Duration("timeout", time.Minute, "bound of one request")
@@ -136,7 +138,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var targets []*Target
-	mk := func(name, u, sec, ver string, pid int) error {
+	mk := func(name, u, sec, ver string, pid int, seedWith string) error {
 		s, err := NewSigner(u, sec, ver, *uploader, nil)
 		if err != nil {
 			return err
@@ -146,10 +148,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		t.Timeout, t.ContentType, t.FileName = *timeout, *ctype, *fileName
+		if seedWith != "" {
+			t.Seed = SeedCommand(seedWith)
+		}
 		targets = append(targets, t)
 		return nil
 	}
-	if err := mk(*baseName, *base, *secret, *version, *serverPid); err != nil {
+	if err := mk(*baseName, *base, *secret, *version, *serverPid, *seedCmd); err != nil {
 		fmt.Fprintf(stderr, "upedge bench: %v\n", err)
 		return 2
 	}
@@ -164,7 +169,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "upedge bench: --vs-name must differ from --base-name")
 			return 2
 		}
-		if err := mk(*vsName, *vs, *vsSecret, *vsVersion, *vsPid); err != nil {
+		if err := mk(*vsName, *vs, *vsSecret, *vsVersion, *vsPid, *vsSeedCmd); err != nil {
 			fmt.Fprintf(stderr, "upedge bench: %v\n", err)
 			return 2
 		}

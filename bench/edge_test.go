@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +31,8 @@ func TestAgainstEdge(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown() })
 	base := "http://" + ln.Addr().String() + "/upload/"
-	for _, ver := range []string{"v1", "v2", "v3"} {
+	seeded := 0
+	for _, ver := range []string{"v1", "v2", "v3", "v3-expires", "jwt"} {
 		tg := newTarget(t, base, "edge secret", ver)
 		tg.FileName = "Ünïcødé photo+1.jpg"
 		tg.ContentType = "image/jpeg"
@@ -49,5 +52,39 @@ func TestAgainstEdge(t *testing.T) {
 				t.Errorf("%s reject: %d 100 Continue answers, %d body bytes", ver, res.Continues, res.BodyBytesSent)
 			}
 		}
+	}
+	// A seed command provides the GET scenarios' files instead of
+	// uploads: here it hands out the URLs of files uploaded before.
+	tg := newTarget(t, base, "edge secret", "v1")
+	var urls []string
+	pre := Scenario{Name: GetSmall, Conns: 1, Count: 1, Size: 4096, Files: 3}
+	tg.Seed = func(ctx context.Context, size int64, files int) ([]string, error) {
+		if urls == nil {
+			var err error
+			if urls, err = seed(ctx, tg, pre, tg.hostClient(1)); err != nil {
+				return nil, err
+			}
+		}
+		seeded++
+		return urls, nil
+	}
+	res := runScenario(t, tg, Scenario{Name: GetSmall, Conns: 2, Count: 20, Size: 4096, Files: 3})
+	if res.OK != 20 || seeded != 1 {
+		t.Errorf("GET of seeded files: %d of 20 ok (statuses %v), seeded %d times; want 20, once", res.OK, res.Statuses, seeded)
+	}
+}
+
+// TestSeedCommand: the command gets size and count as $1 and $2 and its
+// URLs, one a line, are taken; too few is an error.
+func TestSeedCommand(t *testing.T) {
+	urls, err := SeedCommand(`for i in $(seq "$2"); do echo "http://h/$1/$i"; done`)(context.Background(), 4096, 3)
+	if err != nil || strings.Join(urls, " ") != "http://h/4096/1 http://h/4096/2 http://h/4096/3" {
+		t.Errorf("got %q, %v", urls, err)
+	}
+	if _, err := SeedCommand(`echo http://h/only-one`)(context.Background(), 1, 2); err == nil {
+		t.Error("one URL for two files: got nil error")
+	}
+	if _, err := SeedCommand(`echo oops >&2; exit 3`)(context.Background(), 1, 1); err == nil || !strings.Contains(err.Error(), "oops") {
+		t.Errorf("failing command: got %v; want its stderr in the error", err)
 	}
 }

@@ -66,6 +66,9 @@ func (w *httpWorker) put(r *run, i int, body []byte, keep func(getURL string)) {
 	req.Reset()
 	req.Header.SetMethod(fasthttp.MethodPut)
 	req.SetRequestURIBytes(w.url)
+	if len(w.authz) > 0 {
+		req.Header.SetBytesV(fasthttp.HeaderAuthorization, w.authz)
+	}
 	// The Content-Type sent must be the one signed: without one, fasthttp
 	// would send its form default, which the token does not cover.
 	if t.ContentType == "" {
@@ -212,7 +215,13 @@ func runGet(ctx context.Context, t *Target, sc Scenario, opt Options, mixed bool
 	}
 	hc := t.hostClient(sc.Conns)
 	defer hc.CloseIdleConnections()
-	urls, err := seed(ctx, t, sc, hc)
+	var urls []string
+	var err error
+	if t.Seed != nil {
+		urls, err = t.Seed(ctx, sc.Size, sc.Files)
+	} else {
+		urls, err = seed(ctx, t, sc, hc)
+	}
 	if err != nil {
 		return nil, err
 	}

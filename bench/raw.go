@@ -39,13 +39,19 @@ func (t *Target) dial(deadline time.Time) (net.Conn, error) {
 }
 
 // appendPutHead appends the request line and headers of a PUT of size
-// bytes to the slot URL url (which starts with t's origin).
-func (t *Target) appendPutHead(dst, url []byte, size int64, expect bool) []byte {
+// bytes to the slot URL url (which starts with t's origin), with the
+// Authorization header authz when it is not empty (a JWT slot).
+func (t *Target) appendPutHead(dst, url, authz []byte, size int64, expect bool) []byte {
 	dst = append(dst, "PUT "...)
 	dst = append(dst, url[len(t.origin):]...)
 	dst = append(dst, " HTTP/1.1\r\nHost: "...)
 	dst = append(dst, t.host...)
 	dst = append(dst, "\r\nUser-Agent: upedge-bench\r\n"...)
+	if len(authz) > 0 {
+		dst = append(dst, "Authorization: "...)
+		dst = append(dst, authz...)
+		dst = append(dst, "\r\n"...)
+	}
 	if t.ContentType != "" {
 		dst = append(dst, "Content-Type: "...)
 		dst = append(dst, t.ContentType...)
@@ -115,7 +121,7 @@ func (w *rawWorker) reject(r *run, i int) {
 	// Signed for one byte more than announced: a well-formed token that
 	// does not match, the commonest forgery (a client lying about size).
 	w.nextSlot(r, i, r.sc.Size+1)
-	w.head = t.appendPutHead(w.head[:0], w.url, r.sc.Size, true)
+	w.head = t.appendPutHead(w.head[:0], w.url, w.authz, r.sc.Size, true)
 	start := time.Now()
 	c := r.dial(i, start, r.requestDeadline())
 	if c == nil {
@@ -151,7 +157,7 @@ func (w *rawWorker) slow(r *run, i int, body []byte, delay time.Duration) {
 	t := r.t
 	sc := r.sc
 	w.nextSlot(r, i, sc.Size)
-	w.head = t.appendPutHead(w.head[:0], w.url, sc.Size, false)
+	w.head = t.appendPutHead(w.head[:0], w.url, w.authz, sc.Size, false)
 	time.Sleep(delay)
 	deadline := minTime(time.Now().Add(t.timeout()+time.Duration(sc.Size/int64(sc.Rate)+1)*time.Second), r.deadline)
 	start := time.Now()

@@ -318,18 +318,20 @@ func (t *Target) slotID(dst []byte, scenario string, w int, n uint64) []byte {
 // slotMaker signs the fresh upload slots of one worker in buffers it
 // reuses.
 type slotMaker struct {
-	id  []byte // random part of the last slot
-	url []byte // signed PUT URL of the last slot
-	n   uint64 // slots made, for fresh paths
+	id    []byte // random part of the last slot
+	url   []byte // signed PUT URL of the last slot
+	authz []byte // its Authorization header value (a JWT), or empty
+	n     uint64 // slots made, for fresh paths
 }
 
 // nextSlot signs the PUT URL of a fresh slot of worker i for a body of size
-// bytes. The slot is in s.id and s.url until the next call.
+// bytes. The slot is in s.id, s.url and s.authz until the next call.
 func (s *slotMaker) nextSlot(r *run, i int, size int64) {
 	t := r.t
 	s.n++
 	s.id = t.slotID(s.id[:0], r.sc.Name, i, s.n)
 	s.url = t.Signer.AppendPutURL(s.url[:0], string(s.id), t.fileName(), size, t.ContentType)
+	s.authz = t.Signer.AppendAuthorization(s.authz[:0], string(s.id), t.fileName(), size, t.ContentType)
 }
 
 // DefaultFileName is the name part of the slots when Target.FileName is

@@ -109,7 +109,7 @@ func (s *testServer) check(h *fasthttp.RequestHeader, uri *fasthttp.URI) (string
 	c := token.Claims{Path: p, Size: int64(h.ContentLength()), ContentType: h.ContentType()}
 	ver, mac := token.None, []byte(nil)
 	for _, v := range []token.Version{token.V3, token.V2, token.Token, token.V1} {
-		if m := uri.QueryArgs().Peek(v.String()); m != nil {
+		if m := uri.QueryArgs().Peek(v.Param()); m != nil {
 			ver, mac = v, m
 			break
 		}
@@ -118,7 +118,7 @@ func (s *testServer) check(h *fasthttp.RequestHeader, uri *fasthttp.URI) (string
 		c.Uploader = uri.QueryArgs().Peek("uploader")
 		c.Timestamp = uri.QueryArgs().Peek("ts")
 	}
-	if err := s.ver.Verify(ver, mac, &c); err != nil {
+	if _, err := s.ver.Verify(ver, mac, &c); err != nil {
 		return "", fasthttp.StatusForbidden
 	}
 	return string(p), 0

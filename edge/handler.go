@@ -11,6 +11,7 @@ package edge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -44,10 +45,19 @@ const (
 // Options configure a Handler. The zero value of each field means its
 // documented default.
 type Options struct {
-	Secret      []byte        // shared with the XMPP server; required
-	Prefix      string        // URL path prefix of slots, e.g. "/upload/"; default "/"
-	MaxFileSize int64         // largest accepted Content-Length; default DefaultMaxFileSize
-	V3Window    time.Duration // allowed v3 timestamp skew; default token.DefaultWindow
+	Secret []byte // shared with the XMPP server; required
+	// PreviousSecrets are accepted next to Secret, for every scheme,
+	// while the XMPP servers move to the new secret (rotation); uploads
+	// signed with one are counted (SignedWithOldSecret).
+	PreviousSecrets [][]byte
+	// DeleteSecret, when set, enables Metronome's signed DELETE; without
+	// it DELETE is answered 405.
+	DeleteSecret []byte
+	// TokenSchemes are the token schemes accepted; zero means all.
+	TokenSchemes token.Schemes
+	Prefix       string        // URL path prefix of slots, e.g. "/upload/"; default "/"
+	MaxFileSize  int64         // largest accepted Content-Length; default DefaultMaxFileSize
+	V3Window     time.Duration // allowed v3 timestamp skew; default token.DefaultWindow
 	// BodyReadTimeout cuts an upload whose client sends nothing for this
 	// long. Default DefaultReadTimeout.
 	BodyReadTimeout time.Duration
@@ -63,8 +73,9 @@ type Options struct {
 
 	// --- operations hooks (issue 6) ---
 
-	// Admitter, when set, decides on v3 uploads by their signed uploader
-	// (quotas). Uploads without an uploader are not put to it.
+	// Admitter, when set, decides on uploads by their signed uploader
+	// (quotas): a v3 token's uploader, a JWT's sub. Uploads without one
+	// are not put to it.
 	Admitter Admitter
 	// Encoder, when set, offers compressed variants of local files.
 	Encoder Encoder
@@ -116,12 +127,15 @@ type Handler struct {
 	v3Window time.Duration
 	now      func() time.Time
 	prefix   string
-	maxSize  int64
-	bodyWait time.Duration
-	cors     corsHeaders
-	log      *slog.Logger
-	scratch  sync.Pool // of *scratch
-	lingers  sync.Pool // of *lingering
+	// prefixBytes is prefix for the MAC of HMAC File Server 3.4's v3,
+	// which signs the request path with it.
+	prefixBytes []byte
+	maxSize     int64
+	bodyWait    time.Duration
+	cors        corsHeaders
+	log         *slog.Logger
+	scratch     sync.Pool // of *scratch
+	lingers     sync.Pool // of *lingering
 
 	admit     Admitter
 	enc       Encoder
@@ -132,11 +146,12 @@ type Handler struct {
 // scratch is per-request working space, pooled so that routing and token
 // checks allocate nothing.
 type scratch struct {
-	path     []byte
-	buf      []byte
-	uploader []byte // v3 uploader of a checked PUT; aliases the request
-	dl       downloadHeaders
-	getReq   backend.GetRequest // aliases dl's headers as strings
+	path   []byte
+	buf    []byte
+	up     upload          // what the token of a checked PUT vouched for
+	jwt    token.JWTClaims // a JWT's claims; up's slices may point into it
+	dl     downloadHeaders
+	getReq backend.GetRequest // aliases dl's headers as strings
 	// visitDL is sc.dl.visit as a value made once: a method value per
 	// request would allocate.
 	visitDL func(k, v []byte)
@@ -144,9 +159,6 @@ type scratch struct {
 
 // New returns a Handler that keeps uploads in store.
 func New(opts Options, store backend.Store) (*Handler, error) {
-	if len(opts.Secret) == 0 {
-		return nil, errors.New("cannot start the edge: the shared secret is empty")
-	}
 	if store == nil {
 		return nil, errors.New("cannot start the edge: no store")
 	}
@@ -183,7 +195,12 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	if h.uploadCtx == nil {
 		h.uploadCtx = context.Background()
 	}
-	h.keys.Store(newKeys(opts, h.v3Window, h.now))
+	k, err := newKeys(opts, h.v3Window, h.now)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start the edge: %w", err)
+	}
+	h.keys.Store(k)
+	h.prefixBytes = []byte(h.prefix)
 	h.lingers.New = h.newLingering
 	h.scratch.New = func() any {
 		sc := &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)}
@@ -193,29 +210,52 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	return h, nil
 }
 
-// keys are the secrets in force and what checks tokens with them. They
+// keys are the secrets in force and what checks tokens with them: the
+// shared secret, the previous ones still accepted, the delete secret, the
+// schemes switched on, and the Allow header that follows from them. They
 // are replaced whole by Reload while requests run: a request uses the set
 // it loaded at its start throughout.
 type keys struct {
 	verifier *token.Verifier
+	allow    []byte // Allow and Access-Control-Allow-Methods
 }
 
 // newKeys builds the token checks for the secrets in opts; window and
 // now are the handler's, fixed at New.
-func newKeys(opts Options, window time.Duration, now func() time.Time) *keys {
-	return &keys{verifier: token.NewVerifier(opts.Secret, window, now)}
+func newKeys(opts Options, window time.Duration, now func() time.Time) (*keys, error) {
+	if len(opts.Secret) == 0 {
+		return nil, errors.New("the shared secret is empty")
+	}
+	v, err := token.New(token.Options{
+		Secret:          opts.Secret,
+		PreviousSecrets: opts.PreviousSecrets,
+		DeleteSecret:    opts.DeleteSecret,
+		Schemes:         opts.TokenSchemes,
+		Window:          window,
+		Now:             now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	k := &keys{verifier: v, allow: allowedMethods}
+	if v.DeleteEnabled() {
+		k.allow = allowedWithDelete
+	}
+	return k, nil
 }
 
 // Reload puts the secrets of opts in force for the requests that start
 // from now on (SIGHUP after a secret was rotated); requests in flight
-// finish with the old ones. Only the secrets are taken from opts: the
-// other options stay as New set them. It fails, changing nothing, when the
-// secret is empty.
+// finish with the old ones. Only the secrets (Secret, PreviousSecrets,
+// DeleteSecret) and TokenSchemes are taken from opts: the other options
+// stay as New set them. It fails, changing nothing, when the secret or a
+// previous secret is empty.
 func (h *Handler) Reload(opts Options) error {
-	if len(opts.Secret) == 0 {
-		return errors.New("cannot reload the edge's secrets: the shared secret is empty")
+	k, err := newKeys(opts, h.v3Window, h.now)
+	if err != nil {
+		return fmt.Errorf("cannot reload the edge's secrets: %w", err)
 	}
-	h.keys.Store(newKeys(opts, h.v3Window, h.now))
+	h.keys.Store(k)
 	return nil
 }
 
@@ -235,11 +275,18 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	case fasthttp.MethodGet, fasthttp.MethodHead:
 		h.get(ctx, sc)
 	case fasthttp.MethodOptions:
-		h.cors.applyPreflight(&ctx.Response.Header)
-		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allowedMethods)
+		allow := h.keys.Load().allow
+		h.cors.applyPreflight(&ctx.Response.Header, allow)
+		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allow)
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
+	case fasthttp.MethodDelete:
+		if k := h.keys.Load(); k.verifier.DeleteEnabled() {
+			h.delete(ctx, sc, k)
+			return
+		}
+		fallthrough
 	default:
-		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allowedMethods)
+		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, h.keys.Load().allow)
 		h.fail(ctx, fasthttp.StatusMethodNotAllowed)
 	}
 }
@@ -254,7 +301,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
 	h.applyReceived(ctx, sc)
-	_, status := h.checkPut(ctx, sc)
+	status := h.checkPut(ctx, sc)
 	if status == 0 {
 		// A taken name, too, is refused before the client sends the
 		// body. The handler asks the store again: another upload may
@@ -277,7 +324,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 
 // putScratch returns sc to the pool, dropping its alias of the request.
 func (h *Handler) putScratch(sc *scratch) {
-	sc.uploader = nil
+	sc.up = upload{}
 	sc.dl = downloadHeaders{}
 	sc.getReq = backend.GetRequest{}
 	h.scratch.Put(sc)
@@ -350,6 +397,9 @@ func (h *Handler) slotPath(ctx *fasthttp.RequestCtx, sc *scratch) int {
 }
 
 var (
-	textPlain      = []byte(httpsem.TextPlain)
-	allowedMethods = []byte("GET, HEAD, PUT, OPTIONS")
+	textPlain = []byte(httpsem.TextPlain)
+	// allowedMethods, or allowedWithDelete when Metronome's signed DELETE
+	// is on (a delete secret is set).
+	allowedMethods    = []byte("GET, HEAD, PUT, OPTIONS")
+	allowedWithDelete = []byte("GET, HEAD, PUT, DELETE, OPTIONS")
 )

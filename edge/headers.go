@@ -31,12 +31,14 @@ func newCORSHeaders(origin string) corsHeaders {
 }
 
 var (
-	hdrACAO          = []byte("Access-Control-Allow-Origin")
-	hdrACAM          = []byte("Access-Control-Allow-Methods")
-	hdrACAH          = []byte("Access-Control-Allow-Headers")
-	hdrACEH          = []byte("Access-Control-Expose-Headers")
-	hdrACMA          = []byte("Access-Control-Max-Age")
-	corsAllowHeaders = []byte("Content-Type, Content-Length, X-Uploader, X-Timestamp, Range, If-Range, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since")
+	hdrACAO = []byte("Access-Control-Allow-Origin")
+	hdrACAM = []byte("Access-Control-Allow-Methods")
+	hdrACAH = []byte("Access-Control-Allow-Headers")
+	hdrACEH = []byte("Access-Control-Expose-Headers")
+	hdrACMA = []byte("Access-Control-Max-Age")
+	// Authorization by name: browsers send the JWT of Prosody's
+	// mod_http_file_share in it, and "*" would not cover it.
+	corsAllowHeaders = []byte("Authorization, Content-Type, Content-Length, X-Uploader, X-Timestamp, Range, If-Range, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since")
 	corsExpose       = []byte("Content-Length, Content-Range, Content-Disposition, ETag, Last-Modified, Accept-Ranges")
 	corsMaxAge       = []byte("86400")
 )
@@ -46,8 +48,10 @@ func (c *corsHeaders) apply(h *fasthttp.ResponseHeader) {
 	h.SetCanonical(hdrACEH, corsExpose)
 }
 
-func (c *corsHeaders) applyPreflight(h *fasthttp.ResponseHeader) {
-	h.SetCanonical(hdrACAM, allowedMethods)
+// applyPreflight sets the preflight answer; allow lists the methods, as
+// the keys in force say (DELETE only with a delete secret).
+func (c *corsHeaders) applyPreflight(h *fasthttp.ResponseHeader, allow []byte) {
+	h.SetCanonical(hdrACAM, allow)
 	h.SetCanonical(hdrACAH, corsAllowHeaders)
 	h.SetCanonical(hdrACMA, corsMaxAge)
 }

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"time"
@@ -24,57 +25,147 @@ var (
 	paramV1       = []byte("v")
 	paramUploader = []byte("uploader")
 	paramTS       = []byte("ts")
+	paramExpires  = []byte("expires")
 	hdrUploader   = []byte("X-Uploader")
 	hdrTimestamp  = []byte("X-Timestamp")
+	hdrAuthz      = []byte("Authorization")
+	hdrWWWAuth    = []byte("WWW-Authenticate")
+	valBearer     = []byte("Bearer")
+	defaultCT     = []byte(token.DefaultContentType)
 )
 
+// upload is what the token of a PUT vouched for, as checkPut found it.
+// Its slices alias the request or the scratch's JWT claims: valid until
+// the request's handler returns.
+type upload struct {
+	// size is the exact body size: the Content-Length, or for a JWT the
+	// filesize it signs (which a chunked body must turn out to have).
+	size    int64
+	chunked bool
+	// contentType is what the file is stored and served with: the PUT's
+	// Content-Type (query tokens), a JWT's filetype; never empty.
+	contentType []byte
+	// uploader is the v3 uploader or the JWT's sub; empty when the token
+	// names nobody.
+	uploader []byte
+	// expires is a JWT's expires, UNIX seconds; 0 when there is none.
+	expires int64
+}
+
 // checkPut decides a PUT on its headers alone: path, Content-Length, size
-// limit and token. It returns the verified size, or a non-zero status to
-// refuse the request with. sc.path holds the slot path afterwards. It does
-// not look at the store.
-func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) (int64, int) {
+// limit and token (a JWT in the Authorization header, else the strongest
+// query token). It returns 0 and fills sc.up when the upload may go on,
+// or the status to refuse it with. sc.path holds the slot path afterwards.
+// It does not look at the store.
+func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) int {
 	if status := h.slotPath(ctx, sc); status != 0 {
-		return 0, status
+		return status
 	}
 	rh := &ctx.Request.Header
+	jwt, isJWT := bearer(rh.PeekBytes(hdrAuthz))
 	size := int64(rh.ContentLength())
 	// -1 is chunked, -2 no length; fasthttp turns -2 into 0 once it has
 	// looked at the body, so the raw headers tell whether a length was
-	// sent. The token signs the length: without one there is nothing to
-	// check it against.
-	if size < 0 || (size == 0 && !hasContentLength(rh.RawHeaders())) {
-		return 0, fasthttp.StatusLengthRequired
+	// sent. A query token signs the length: without one there is nothing
+	// to check it against. A JWT signs the size itself, so its body may
+	// come chunked (Prosody's own handler takes that too).
+	chunked := size == -1
+	if (size < 0 && !(chunked && isJWT)) || (size == 0 && !hasContentLength(rh.RawHeaders())) {
+		return fasthttp.StatusLengthRequired
 	}
 	if size > h.maxSize {
-		return 0, fasthttp.StatusRequestEntityTooLarge
+		return fasthttp.StatusRequestEntityTooLarge
 	}
-	ct := rh.ContentType()
-	if len(ct) > maxContentType {
-		return 0, fasthttp.StatusBadRequest
-	}
-	ver, mac := pickToken(ctx.QueryArgs())
-	c := token.Claims{Path: sc.path, Size: size, ContentType: ct}
-	if ver == token.V3 {
-		c.Uploader = rh.PeekBytes(hdrUploader)
-		if len(c.Uploader) == 0 {
-			c.Uploader = ctx.QueryArgs().PeekBytes(paramUploader)
+	k := h.keys.Load()
+	var key token.Key
+	if isJWT {
+		var err error
+		if key, err = k.verifier.VerifyJWT(jwt, sc.path, size, &sc.jwt); err != nil {
+			h.tokenRefused(ctx, sc, err)
+			return jwtRefusal(ctx, err)
 		}
-		c.Timestamp = rh.PeekBytes(hdrTimestamp)
-		if len(c.Timestamp) == 0 {
-			c.Timestamp = ctx.QueryArgs().PeekBytes(paramTS)
+		sc.up = upload{size: sc.jwt.FileSize, chunked: chunked, contentType: sc.jwt.FileType,
+			uploader: sc.jwt.Subject, expires: sc.jwt.Expires}
+		if sc.up.size > h.maxSize {
+			return fasthttp.StatusRequestEntityTooLarge
+		}
+	} else {
+		ct := rh.ContentType()
+		if len(ct) > maxContentType {
+			return fasthttp.StatusBadRequest
+		}
+		args := ctx.QueryArgs()
+		ver, mac := pickToken(args)
+		c := token.Claims{Path: sc.path, Size: size, ContentType: ct}
+		switch ver {
+		case token.V3:
+			c.Uploader = rh.PeekBytes(hdrUploader)
+			if len(c.Uploader) == 0 {
+				c.Uploader = args.PeekBytes(paramUploader)
+			}
+			c.Timestamp = rh.PeekBytes(hdrTimestamp)
+			if len(c.Timestamp) == 0 {
+				c.Timestamp = args.PeekBytes(paramTS)
+			}
+		case token.V3Expires:
+			c.Method = ctx.Method()
+			c.Expires = args.PeekBytes(paramExpires)
+			c.Prefix = h.prefixBytes
+		}
+		var err error
+		if key, err = k.verifier.Verify(ver, mac, &c); err != nil {
+			h.tokenRefused(ctx, sc, err)
+			return fasthttp.StatusForbidden
+		}
+		sc.up = upload{size: size, contentType: ct}
+		if ver == token.V3 {
+			sc.up.uploader = c.Uploader
 		}
 	}
-	if err := h.keys.Load().verifier.Verify(ver, mac, &c); err != nil {
-		h.tokenRefused(ctx, sc, err)
-		return 0, fasthttp.StatusForbidden
+	if len(sc.up.contentType) == 0 {
+		sc.up.contentType = defaultCT
+	} else if len(sc.up.contentType) > maxContentType {
+		return fasthttp.StatusBadRequest
 	}
-	if ver == token.V3 && len(c.Uploader) > 0 {
-		sc.uploader = c.Uploader
-		if h.admit != nil && !h.admit.Allow(c.Uploader, size) {
-			return 0, fasthttp.StatusRequestEntityTooLarge
-		}
+	if key.Old() {
+		markOldSecret(ctx)
 	}
-	return size, 0
+	if h.admit != nil && len(sc.up.uploader) > 0 && !h.admit.Allow(sc.up.uploader, sc.up.size) {
+		return fasthttp.StatusRequestEntityTooLarge
+	}
+	return 0
+}
+
+// bearer returns the token of an "Authorization: Bearer TOKEN" header
+// (the scheme is case-insensitive, RFC 9110 section 11.1), and whether the
+// header names that scheme at all. Other schemes (Basic, for a proxy) are
+// not a JWT and leave the query tokens to be checked.
+func bearer(v []byte) ([]byte, bool) {
+	const scheme = "bearer"
+	if len(v) < len(scheme) || !httpsem.EqualFold(v[:len(scheme)], scheme) {
+		return nil, false
+	}
+	rest := v[len(scheme):]
+	if len(rest) > 0 && rest[0] != ' ' {
+		return nil, false // "Bearerx": another scheme
+	}
+	return bytes.TrimLeft(rest, " "), true
+}
+
+// jwtRefusal is the status of a refused JWT, as Prosody's own handler
+// answers: 410 past exp, 400 for another slot or file name, 413 for
+// another size, and otherwise 401 with WWW-Authenticate: Bearer.
+func jwtRefusal(ctx *fasthttp.RequestCtx, err error) int {
+	switch err {
+	case token.ErrExpired:
+		return fasthttp.StatusGone
+	case token.ErrWrongPath:
+		return fasthttp.StatusBadRequest
+	case token.ErrWrongSize:
+		return fasthttp.StatusRequestEntityTooLarge
+	}
+	ctx.Response.Header.SetCanonical(hdrWWWAuth, valBearer)
+	return fasthttp.StatusUnauthorized
 }
 
 // hasContentLength reports whether raw request headers carry a
@@ -95,14 +186,18 @@ func hasContentLength(raw []byte) bool {
 	return false
 }
 
-// pickToken returns the highest token version present and its value. A
-// lower version is never tried when a higher one is present: a client that
-// sends a bad v3 next to a good v1 is refused.
+// pickToken returns the highest query-token scheme present and its value.
+// A lower one is never tried when a higher one is present: a client that
+// sends a bad v3 next to a good v1 is refused. v3 with expires is HMAC
+// File Server 3.4's; the seed's v3 never carries expires.
 func pickToken(args *fasthttp.Args) (token.Version, []byte) {
 	if args.Len() == 0 {
 		return token.None, nil
 	}
 	if args.HasBytes(paramV3) {
+		if args.HasBytes(paramExpires) {
+			return token.V3Expires, args.PeekBytes(paramV3)
+		}
 		return token.V3, args.PeekBytes(paramV3)
 	}
 	if args.HasBytes(paramV2) {
@@ -118,11 +213,11 @@ func pickToken(args *fasthttp.Args) (token.Version, []byte) {
 }
 
 func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
-	size, status := h.checkPut(ctx, sc)
-	if status != 0 {
+	if status := h.checkPut(ctx, sc); status != 0 {
 		h.refuse(ctx, status)
 		return
 	}
+	up := &sc.up
 	name := string(sc.path)
 	// Context for the store: the upload is abandoned when h.uploadCtx is
 	// cancelled (at the end of a graceful shutdown). Not ctx: fasthttp
@@ -137,35 +232,42 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 		h.refuse(ctx, fasthttp.StatusConflict)
 		return
 	}
-	if h.admit != nil && len(sc.uploader) > 0 {
-		if !h.admit.Reserve(sc.uploader, size) {
+	if h.admit != nil && len(up.uploader) > 0 {
+		if !h.admit.Reserve(up.uploader, up.size) {
 			h.refuse(ctx, fasthttp.StatusRequestEntityTooLarge)
 			return
 		}
 	}
-	ct := string(ctx.Request.Header.ContentType())
-	if ct == "" {
-		ct = token.DefaultContentType
+	info := backend.PutInfo{Size: up.size, ContentType: string(up.contentType), Uploader: string(up.uploader)}
+	if up.expires != 0 {
+		info.Expires = time.Unix(up.expires, 0)
 	}
 	u := &uploadBody{client: clientBody{r: ctx.RequestBodyStream(), conn: ctx, wait: h.bodyWait}}
 	if u.client.r == nil {
 		u.client.r = eofReader{}
 	}
-	if secs := size / max(h.minRate, 1); h.minRate > 0 && secs < 1<<30 {
+	if secs := up.size / max(h.minRate, 1); h.minRate > 0 && secs < 1<<30 {
 		// The whole body must arrive by this time: a first wait, then
 		// the size at the minimum rate.
 		u.client.cutoff = time.Now().Add(h.bodyWait + time.Duration(secs)*time.Second)
 	}
-	body := u.exact.Hold(&u.client, size)
-	err = h.store.Put(sctx, name, backend.PutInfo{Size: size, ContentType: ct, Uploader: string(sc.uploader)}, body)
-	if h.admit != nil && len(sc.uploader) > 0 {
-		h.admit.Done(sc.uploader, size, err == nil)
+	body := u.exact.Hold(&u.client, up.size)
+	markUpload(ctx, body)
+	err = h.store.Put(sctx, name, info, body)
+	if h.admit != nil && len(up.uploader) > 0 {
+		h.admit.Done(up.uploader, up.size, err == nil)
 	}
 	if err != nil {
 		if body.Err() != nil {
 			// The client's side broke: whatever is left of the request
 			// cannot be trusted to frame the next one.
 			ctx.SetConnectionClose()
+			if up.chunked && errors.Is(body.Err(), backend.ErrIncomplete) {
+				// A chunked body that did not have the size the JWT
+				// signed: Prosody's answer, and nothing is kept.
+				h.fail(ctx, fasthttp.StatusRequestEntityTooLarge)
+				return
+			}
 		}
 		h.storeFailed(ctx, "put", name, err)
 		return

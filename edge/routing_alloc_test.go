@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend/dirstore"
+	"github.com/upedge/upedge/edge/slot"
+	"github.com/upedge/upedge/edge/token"
 )
 
 // TestRoutingAllocatesNothing drives the handler's hot path (method
@@ -21,31 +24,51 @@ func TestRoutingAllocatesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Options{Secret: []byte(testSecret), Prefix: "/upload/", MaxFileSize: 64 << 10,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
+	opts := Options{Secret: []byte(testSecret), Prefix: "/upload/", MaxFileSize: 64 << 10,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h, err := New(opts, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.DeleteSecret = []byte("d")
+	withDelete, err := New(opts, store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	badMAC := strings.Repeat("0", 64)
+	jwt := func(path string, exp int64) string {
+		return slot.Sign(token.NewSigner([]byte(testSecret)), slot.Request{Version: token.JWT, Base: "http://x/upload/",
+			Path: path, Size: 10, Timestamp: time.Now().Unix(), Exp: exp}).Authorization
+	}
+	future := time.Now().Add(time.Hour).Unix()
+	good := jwt("abc123/photo.jpg", future)
 	for _, tc := range []struct {
 		name, method, uri string
 		length            int
 		want              int
+		authz             string
+		deleteOn          bool
 	}{
-		{"PUT wrong token", "PUT", "/upload/abc123/my%20file.txt?v=" + badMAC, 10, 403},
-		{"PUT wrong v3 token", "PUT", "/upload/abc123/photo.jpg?v3=" + badMAC + "&uploader=a%40b&ts=1", 10, 403},
+		{"PUT forged JWT", "PUT", "/upload/abc123/photo.jpg", 10, 401, good[:len(good)-2] + "AA", false},
+		{"PUT expired JWT", "PUT", "/upload/abc123/photo.jpg", 10, 410, jwt("abc123/photo.jpg", 1), false},
+		{"PUT JWT for another slot", "PUT", "/upload/abc124/photo.jpg", 10, 400, good, false},
+		{"PUT JWT for another size", "PUT", "/upload/abc123/photo.jpg", 11, 413, good, false},
+		{"PUT wrong v3-expires token", "PUT", "/upload/abc123/photo.jpg?v3=" + badMAC + "&expires=4000000000", 10, 403, "", false},
+		{"DELETE wrong token", "DELETE", "/upload/abc123/photo.jpg?token=" + badMAC, 0, 403, "", true},
+		{"PUT wrong token", "PUT", "/upload/abc123/my%20file.txt?v=" + badMAC, 10, 403, "", false},
+		{"PUT wrong v3 token", "PUT", "/upload/abc123/photo.jpg?v3=" + badMAC + "&uploader=a%40b&ts=1", 10, 403, "", false},
 		// Within maxDrain: a larger refused body takes the lingering
 		// close, whose pooled state only returns once the hijacked
 		// connection is done, which a RequestCtx without one never is.
-		{"PUT too large", "PUT", "/upload/abc123/big.bin?v=" + badMAC, 100 << 10, 413},
-		{"PUT bad path", "PUT", "/upload/abc/%2e%2e/x?v=" + badMAC, 10, 400},
-		{"GET outside prefix", "GET", "/elsewhere/x", 0, 404},
-		{"PUT too long", "PUT", "/upload/abc/" + strings.Repeat("%D1%8F", 520) + "?v=" + badMAC, 10, 414},
-		{"GET too long", "GET", "/upload/abc/" + strings.Repeat("x", 1100), 0, 414},
-		{"GET reserved", "GET", "/upload/abc/.upedge/x", 0, 400},
-		{"GET metadata", "GET", "/upload/abc/.upedge.x", 0, 400},
-		{"OPTIONS", "OPTIONS", "/upload/abc/x", 0, 204},
-		{"DELETE", "DELETE", "/upload/abc/x", 0, 405},
+		{"PUT too large", "PUT", "/upload/abc123/big.bin?v=" + badMAC, 100 << 10, 413, "", false},
+		{"PUT bad path", "PUT", "/upload/abc/%2e%2e/x?v=" + badMAC, 10, 400, "", false},
+		{"GET outside prefix", "GET", "/elsewhere/x", 0, 404, "", false},
+		{"PUT too long", "PUT", "/upload/abc/" + strings.Repeat("%D1%8F", 520) + "?v=" + badMAC, 10, 414, "", false},
+		{"GET too long", "GET", "/upload/abc/" + strings.Repeat("x", 1100), 0, 414, "", false},
+		{"GET reserved", "GET", "/upload/abc/.upedge/x", 0, 400, "", false},
+		{"GET metadata", "GET", "/upload/abc/.upedge.x", 0, 400, "", false},
+		{"OPTIONS", "OPTIONS", "/upload/abc/x", 0, 204, "", false},
+		{"DELETE", "DELETE", "/upload/abc/x", 0, 405, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var req fasthttp.Request
@@ -53,6 +76,13 @@ func TestRoutingAllocatesNothing(t *testing.T) {
 			req.SetRequestURI(tc.uri)
 			if tc.length > 0 {
 				req.Header.SetContentLength(tc.length)
+			}
+			if tc.authz != "" {
+				req.Header.Set("Authorization", tc.authz)
+			}
+			h := h
+			if tc.deleteOn {
+				h = withDelete
 			}
 			var ctx fasthttp.RequestCtx
 			ctx.Init(&req, nil, nil)

@@ -27,6 +27,7 @@ func (downStore) Put(context.Context, string, backend.PutInfo, io.Reader) error 
 func (downStore) Get(context.Context, string, *backend.GetRequest) (*backend.Object, error) {
 	return nil, errDown
 }
+func (downStore) Delete(context.Context, string) error { return errDown }
 
 // TestStoreUnreachable: a store failure is answered once, with its status,
 // on the plain path and on the Expect path alike.

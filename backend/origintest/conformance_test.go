@@ -338,6 +338,37 @@ func TestConformance(t *testing.T) {
 				wantAbsent(t, st, "r7/never uploaded")
 			})
 
+			t.Run("delete", func(t *testing.T) {
+				name := "r10/gone soon ü.txt"
+				if err := put(st, name, []byte("delete me")); err != nil {
+					t.Fatalf("Put: %v", err)
+				}
+				// A download opened before the delete completes.
+				open := mustGet(t, st, name, nil)
+				if err := st.Delete(ctx, name); err != nil {
+					t.Fatalf("Delete: got %v; want nil", err)
+				}
+				if got := readAll(t, open); string(got) != "delete me" {
+					t.Errorf("download opened before Delete: got %q; want %q", got, "delete me")
+				}
+				wantAbsent(t, st, name)
+				if err := st.Delete(ctx, name); !errors.Is(err, backend.ErrNotFound) {
+					t.Errorf("second Delete: got %v; want ErrNotFound", err)
+				}
+				for _, missing := range []string{"r10/never uploaded", "r10", "nothing-here/at all"} {
+					if err := st.Delete(ctx, missing); !errors.Is(err, backend.ErrNotFound) {
+						t.Errorf("Delete(%q): got %v; want ErrNotFound", missing, err)
+					}
+				}
+				// The name is free again: an upload may take it.
+				if err := put(st, name, []byte("again")); err != nil {
+					t.Fatalf("Put after Delete: %v", err)
+				}
+				if got := readAll(t, mustGet(t, st, name, nil)); string(got) != "again" {
+					t.Errorf("after a new Put: got %q; want %q", got, "again")
+				}
+			})
+
 			if !s.proxied {
 				return // the edge evaluates Range and preconditions on files
 			}

@@ -1,7 +1,7 @@
 // Command upedge is an upload edge for XMPP HTTP File Upload (XEP-0363).
 //
 //	upedge serve [--config FILE] [flags]   run the edge
-//	upedge sign  --secret S PATH SIZE      print a signed PUT and GET URL
+//	upedge sign  --secret S PATH SIZE      print a signed slot (PUT and GET URL, a JWT's header)
 //	upedge check --base URL --secret-file F  check a live deployment
 //	upedge purge --uploader JID [flags]    delete the files of one uploader
 package main
@@ -51,9 +51,10 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   upedge serve [--config FILE] [--listen ADDR] [--secret S | --secret-file F] [--store DIR]
                [--prefix /upload/] [--max-file-size 100MiB] ...   run the edge
-  upedge sign  --secret S [--version v1|v2|token|v3] [--base URL] [--type T]
-               [--uploader U] PATH SIZE                           print a PUT and a GET URL
-  upedge check --base URL --secret-file F [--version v1|v2|token|v3] [--json]
+  upedge sign  --secret S [--version v1|v2|token|v3|v3-expires|jwt] [--base URL] [--type T]
+               [--uploader U] [--expires T] PATH SIZE             print a PUT and a GET URL (and a JWT)
+  upedge sign  --secret S --delete-secret D --delete PATH         print Metronome's signed DELETE URL
+  upedge check --base URL --secret-file F [--version v1|v2|token|v3|v3-expires|jwt] [--json]
                                                                   check a live deployment, through its proxy
   upedge bench --base URL --secret S [--vs URL] [--scenarios ...]  load a server (and a peer)
   upedge purge --uploader JID [--config FILE | --store DIR | --origin URL] [--dry-run]

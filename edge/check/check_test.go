@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,11 +26,16 @@ type expect struct {
 	advice string
 }
 
-// runCheck runs upedge check against base, trusting cert, and compares
-// every check with want (absent: Pass).
+// deleteSecret is the delete_secret of the test edges, with which the
+// check removes its test files.
+const deleteSecret = "test delete secret"
+
+// runCheck runs upedge check against base, trusting cert, with the
+// edge's secret and delete secret, and compares every check with want
+// (absent: Pass).
 func runCheck(t *testing.T, base string, cert servertest.Cert, want map[string]expect, opts ...func(*check.Options)) *check.Report {
 	t.Helper()
-	o := check.Options{Base: base, Secret: []byte(servertest.Secret), CAFile: cert.CertFile}
+	o := check.Options{Base: base, Secret: []byte(servertest.Secret), DeleteSecret: []byte(deleteSecret), CAFile: cert.CertFile}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -60,29 +67,52 @@ func runCheck(t *testing.T, base string, cert servertest.Cert, want map[string]e
 	return rep
 }
 
-// noDelete is what cleanup says without the edge's delete secret.
-var noDelete = map[string]expect{"cleanup": {check.Warn, "rm -r"}}
+// allPass wants every check to pass.
+var allPass = map[string]expect{}
 
-// startEdge runs an edge for the proxies (plain HTTP) and returns it with
-// a certificate for 127.0.0.1 that the proxies serve.
-func startEdge(t *testing.T, flags ...string) (*servertest.Edge, servertest.Cert) {
+// startEdge runs an edge for the proxies (plain HTTP, with the delete
+// secret) and returns it with a certificate for 127.0.0.1 that the
+// proxies serve.
+func startEdge(t *testing.T) (*servertest.Edge, servertest.Cert) {
 	t.Helper()
 	cert := servertest.WriteCert(t, t.TempDir(), "proxy", []string{"127.0.0.1"}, time.Now().Add(90*24*time.Hour))
-	return servertest.Start(t, t.TempDir(), flags...), cert
+	return servertest.Start(t, t.TempDir(), "--delete-secret", deleteSecret), cert
+}
+
+// startTLSEdge runs an edge that serves TLS itself, with the delete
+// secret, and returns it with its certificate.
+func startTLSEdge(t *testing.T, days int) (*servertest.Edge, servertest.Cert) {
+	t.Helper()
+	cert := servertest.WriteCert(t, t.TempDir(), "edge", []string{"127.0.0.1"}, time.Now().Add(time.Duration(days)*24*time.Hour))
+	return servertest.Start(t, t.TempDir(), "--tls-cert", cert.CertFile, "--tls-key", cert.KeyFile, "--delete-secret", deleteSecret), cert
 }
 
 // TestDirect runs the check against an edge that serves TLS itself: every
-// check passes, with each token version.
+// check passes, with each token scheme, and the test files are gone.
 func TestDirect(t *testing.T) {
-	cert := servertest.WriteCert(t, t.TempDir(), "edge", []string{"127.0.0.1"}, time.Now().Add(90*24*time.Hour))
-	e := servertest.Start(t, t.TempDir(), "--tls-cert", cert.CertFile, "--tls-key", cert.KeyFile)
-	for _, v := range []token.Version{token.V1, token.V2, token.Token, token.V3} {
+	e, cert := startTLSEdge(t, 90)
+	for _, v := range []token.Version{token.V1, token.V2, token.Token, token.V3, token.V3Expires, token.JWT} {
 		t.Run(v.String(), func(t *testing.T) {
-			rep := runCheck(t, e.Base, cert, noDelete, func(o *check.Options) { o.Version = v })
+			rep := runCheck(t, e.Base, cert, allPass, func(o *check.Options) { o.Version = v })
 			if !rep.OK {
 				t.Errorf("report not OK")
 			}
 		})
+	}
+	// The edge's own state (the expiry index of the JWT files) stays.
+	for _, f := range servertest.StoreFiles(t, e.Store) {
+		if !strings.HasPrefix(f, ".upedge/") {
+			t.Errorf("file left after the checks' cleanup: %q", f)
+		}
+	}
+}
+
+// TestNoDeleteSecret: without the delete secret the check says which
+// files stay and how to remove them; with another one, too.
+func TestNoDeleteSecret(t *testing.T) {
+	e, cert := startTLSEdge(t, 90)
+	for _, secret := range []string{"", "another"} {
+		runCheck(t, e.Base, cert, map[string]expect{"cleanup": {check.Warn, "rm -r"}}, func(o *check.Options) { o.DeleteSecret = []byte(secret) })
 	}
 }
 
@@ -96,11 +126,11 @@ func TestBehindNginx(t *testing.T) {
 		variant []string
 		want    map[string]expect
 	}{
-		{"as the README", nil, noDelete},
+		{"as the README", nil, allPass},
 		{"request buffering on", []string{"proxy_request_buffering off;", "proxy_request_buffering on;"}, map[string]expect{
 			"refuse-expect":    {check.Fail, "proxy_request_buffering off"},
 			"refuse-no-expect": {check.Fail, "proxy_request_buffering off"},
-			"cleanup":          noDelete["cleanup"],
+			"cleanup":          {check.Pass, ""},
 		}},
 		// The classic: proxy_pass with a URI part strips the prefix.
 		{"proxy_pass with a URI part", []string{"proxy_pass http://upedge;", "proxy_pass http://upedge/;"}, map[string]expect{
@@ -121,8 +151,7 @@ func TestBehindNginx(t *testing.T) {
 		// With the prefix as its URI part nginx re-encodes the path:
 		// tokens pass, the check warns.
 		{"proxy_pass with the prefix as URI part", []string{"proxy_pass http://upedge;", "proxy_pass http://upedge/upload/;"}, map[string]expect{
-			"path":    {check.Warn, "no URI part"},
-			"cleanup": noDelete["cleanup"],
+			"path": {check.Warn, "no URI part"},
 		}},
 	}
 	for _, tt := range tests {
@@ -138,22 +167,21 @@ func TestBehindNginx(t *testing.T) {
 func TestBehindCaddy(t *testing.T) {
 	e, cert := startEdge(t)
 	base := startCaddy(t, e.Addr, cert)
-	runCheck(t, base, cert, noDelete)
+	runCheck(t, base, cert, allPass)
 }
 
 // TestBehindHAProxy runs the check through HAProxy configured as the
 // README says (configs/haproxy-upedge.cfg): all pass.
 func TestBehindHAProxy(t *testing.T) {
 	e, cert := startEdge(t)
-	runCheck(t, startHAProxy(t, e.Addr, cert), cert, noDelete)
+	runCheck(t, startHAProxy(t, e.Addr, cert), cert, allPass)
 }
 
 // TestFindsWrongSecret: with another secret the upload fails with the
 // advice to use the edge's secret file; the TLS check without the CA
 // fails, and the rest still runs.
 func TestFindsWrongSecret(t *testing.T) {
-	cert := servertest.WriteCert(t, t.TempDir(), "edge", []string{"127.0.0.1"}, time.Now().Add(5*24*time.Hour))
-	e := servertest.Start(t, t.TempDir(), "--tls-cert", cert.CertFile, "--tls-key", cert.KeyFile)
+	e, cert := startTLSEdge(t, 5)
 	rep, err := check.Run(context.Background(), check.Options{Base: e.Base, Secret: []byte("not the secret"), CAFile: cert.CertFile})
 	if err != nil {
 		t.Fatal(err)
@@ -179,10 +207,13 @@ func TestFindsWrongSecret(t *testing.T) {
 
 // TestCommand runs `upedge check` as a command: exit status and JSON.
 func TestCommand(t *testing.T) {
-	cert := servertest.WriteCert(t, t.TempDir(), "edge", []string{"127.0.0.1"}, time.Now().Add(90*24*time.Hour))
-	e := servertest.Start(t, t.TempDir(), "--tls-cert", cert.CertFile, "--tls-key", cert.KeyFile)
+	e, cert := startTLSEdge(t, 90)
+	del := filepath.Join(t.TempDir(), "delete")
+	if err := os.WriteFile(del, []byte(deleteSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var out, errb bytes.Buffer
-	code := check.Main([]string{"--base", e.Base, "--secret", servertest.Secret, "--ca-file", cert.CertFile, "--json"}, &out, &errb)
+	code := check.Main([]string{"--base", e.Base, "--secret", servertest.Secret, "--delete-secret-file", del, "--ca-file", cert.CertFile, "--json"}, &out, &errb)
 	var rep check.Report
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("--json: %v\n%s", err, out.String())

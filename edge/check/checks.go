@@ -3,11 +3,8 @@ package check
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -84,15 +81,43 @@ func (r *run) target(u string) string {
 	return strings.TrimPrefix(u, r.base.Scheme+"://"+r.base.Host)
 }
 
-// slot returns the PUT and GET request targets of path for size bytes of
-// type ctype, escaped as Prosody escapes them.
-func (r *run) slot(path string, size int64, ctype string) (put, get string) {
-	p, g := slot.URLsWith(r.signer, slot.Request{
-		Version: r.opts.Version, Base: r.base.String(), Path: path, Size: size, ContentType: ctype,
-		Uploader: r.opts.Uploader, Timestamp: r.opts.Now().Unix(), Escape: slot.ProsodyEscape,
-	})
-	return r.target(p), r.target(g)
+// testSlot is a slot of the run: request targets, and the PUT's headers
+// (a JWT's Authorization).
+type testSlot struct {
+	put, get string
+	header   []string
 }
+
+// slot returns the slot of path for size bytes of type ctype, escaped as
+// Prosody escapes paths.
+func (r *run) slot(path string, size int64, ctype string) testSlot {
+	now := r.opts.Now().Unix()
+	req := slot.Request{
+		Version: r.opts.Version, Base: r.base.String(), Path: path, Size: size, ContentType: ctype,
+		Uploader: r.opts.Uploader, Timestamp: now, Escape: slot.ProsodyEscape,
+	}
+	switch r.opts.Version {
+	case token.V3Expires:
+		req.Expires = now + slotLifetime
+	case token.JWT:
+		// The file's own expiry, which upedge enforces: test files the
+		// cleanup could not remove go after a day.
+		req.Expires = now + fileLifetime
+	}
+	sl := slot.Sign(r.signer, req)
+	ts := testSlot{put: r.target(sl.Put), get: r.target(sl.Get)}
+	if sl.Authorization != "" {
+		ts.header = []string{"Authorization: " + sl.Authorization}
+	}
+	return ts
+}
+
+// Lifetimes of the slots the check signs, in seconds: a v3-expires URL's,
+// as an XMPP server would give it, and a JWT file's.
+const (
+	slotLifetime = 300
+	fileLifetime = 86400
+)
 
 func (r *run) probe() string {
 	return edge.ProbeHeader + ": " + string(r.signer.AppendProbe(nil, r.opts.Now().Unix()))
@@ -158,9 +183,10 @@ func (r *run) upload(ctx context.Context) {
 	r.file = make([]byte, r.opts.UploadSize)
 	rand.Read(r.file)
 	path := r.dir + "/" + fileName
-	put, get := r.slot(path, int64(len(r.file)), fileType)
+	sl := r.slot(path, int64(len(r.file)), fileType)
+	put, get := sl.put, sl.get
 	resp, err := r.c.do(ctx, &request{method: "PUT", uri: put, body: r.file,
-		header: []string{"Content-Type: " + fileType, r.probe()}})
+		header: append([]string{"Content-Type: " + fileType, r.probe()}, sl.header...)})
 	if err != nil {
 		r.add("upload", Fail, adviceUnreachable, "PUT %s: %v", put, err)
 		r.skip("content-length", "no answer to the upload")
@@ -169,7 +195,7 @@ func (r *run) upload(ctx context.Context) {
 	}
 	r.get = get
 	size := int64(len(r.file))
-	shown := put[:strings.IndexByte(put, '?')] // the token is noise here
+	shown, _, _ := strings.Cut(put, "?") // the token is noise here
 	// The upload's line goes first, though it is decided last.
 	at := len(r.rep.Checks)
 	defer r.moveLast(at)
@@ -373,8 +399,8 @@ func (r *run) headSize(ctx context.Context) {
 func (r *run) safety(ctx context.Context) {
 	const name = "safety-headers"
 	path := r.dir + "/" + htmlName
-	put, get := r.slot(path, int64(len(htmlContent)), htmlType)
-	resp, err := r.c.do(ctx, &request{method: "PUT", uri: put, body: []byte(htmlContent), header: []string{"Content-Type: " + htmlType}})
+	sl := r.slot(path, int64(len(htmlContent)), htmlType)
+	resp, err := r.c.do(ctx, &request{method: "PUT", uri: sl.put, body: []byte(htmlContent), header: append([]string{"Content-Type: " + htmlType}, sl.header...)})
 	switch {
 	case err != nil:
 		r.add(name, Fail, adviceUnreachable, "cannot upload the HTML test file: %v", err)
@@ -384,7 +410,7 @@ func (r *run) safety(ctx context.Context) {
 		return
 	}
 	r.stored = append(r.stored, path)
-	resp, err = r.c.do(ctx, &request{method: "GET", uri: get})
+	resp, err = r.c.do(ctx, &request{method: "GET", uri: sl.get})
 	if err != nil {
 		r.add(name, Fail, adviceUnreachable, "GET: %v", err)
 		return
@@ -409,10 +435,16 @@ func (r *run) safety(ctx context.Context) {
 // cors checks a browser's preflight and an error answer from a browser
 // origin.
 func (r *run) cors(ctx context.Context) {
-	put, _ := r.slot(r.dir+"/browser.txt", 5, "text/plain")
+	sl := r.slot(r.dir+"/browser.txt", 5, "text/plain")
 	origin := "Origin: " + r.opts.Origin
-	resp, err := r.c.do(ctx, &request{method: "OPTIONS", uri: put, header: []string{origin,
-		"Access-Control-Request-Method: PUT", "Access-Control-Request-Headers: content-type"}})
+	// A browser asks for the headers it will send: a JWT slot's
+	// Authorization too, which * does not cover.
+	want := []string{"Content-Type"}
+	if len(sl.header) > 0 {
+		want = append(want, "Authorization")
+	}
+	resp, err := r.c.do(ctx, &request{method: "OPTIONS", uri: sl.put, header: []string{origin,
+		"Access-Control-Request-Method: PUT", "Access-Control-Request-Headers: " + strings.ToLower(strings.Join(want, ", "))}})
 	if err != nil {
 		r.add("cors-preflight", Fail, adviceUnreachable, "OPTIONS: %v", err)
 	} else {
@@ -426,16 +458,19 @@ func (r *run) cors(ctx context.Context) {
 		if m := resp.header.Get("Access-Control-Allow-Methods"); !listHas(m, "PUT") {
 			bad = append(bad, fmt.Sprintf("Access-Control-Allow-Methods %q (no PUT)", m))
 		}
-		if h := resp.header.Get("Access-Control-Allow-Headers"); !listHas(h, "Content-Type") && !listHas(h, "*") {
-			bad = append(bad, fmt.Sprintf("Access-Control-Allow-Headers %q (no Content-Type)", h))
+		h := resp.header.Get("Access-Control-Allow-Headers")
+		for _, w := range want {
+			if !listHas(h, w) && (w == "Authorization" || !listHas(h, "*")) {
+				bad = append(bad, fmt.Sprintf("Access-Control-Allow-Headers %q (no %s)", h, w))
+			}
 		}
 		if len(bad) > 0 {
 			r.add("cors-preflight", Fail, adviceCORSPreflight, "preflight from %s: %s", r.opts.Origin, strings.Join(bad, ", "))
 		} else {
-			r.add("cors-preflight", Pass, nil, "%d with Access-Control-Allow-Origin %s, PUT and Content-Type allowed", resp.status, resp.header.Get("Access-Control-Allow-Origin"))
+			r.add("cors-preflight", Pass, nil, "%d with Access-Control-Allow-Origin %s, PUT and %s allowed", resp.status, resp.header.Get("Access-Control-Allow-Origin"), strings.Join(want, " and "))
 		}
 	}
-	_, missing := r.slot(r.dir+"/missing.txt", 0, "")
+	missing := r.slot(r.dir+"/missing.txt", 0, "").get
 	resp, err = r.c.do(ctx, &request{method: "GET", uri: missing, header: []string{origin}})
 	switch {
 	case err != nil:
@@ -467,8 +502,9 @@ func listHas(list, item string) bool {
 // body is unsent, one that buffers only after the client sent it all.
 func (r *run) refused(ctx context.Context, name string, expect bool) {
 	size := r.opts.RefuseSize
-	put, _ := r.slot(r.dir+"/refused.bin", size, fileType)
-	put = put[:strings.IndexByte(put, '?')] + "?v=" + strings.Repeat("0", 64)
+	// A v1 token that matches nothing, whatever the slots' scheme: upedge
+	// refuses it on the headers (403), as it refuses any bad token.
+	put := r.slot(r.dir+"/refused.bin", size, fileType).get + "?v=" + strings.Repeat("0", 64)
 	o := streamOptions{firstPart: firstPart, pause: r.opts.Pause}
 	if expect {
 		o.expectWait = r.opts.Pause
@@ -534,8 +570,8 @@ func (r *run) cleanup(ctx context.Context) {
 	}
 	var left []string
 	for _, p := range r.stored {
-		_, get := r.slot(p, 0, "")
-		resp, err := r.c.do(ctx, &request{method: "DELETE", uri: get + "?token=" + deleteToken(r.opts.Secret, r.opts.DeleteSecret, p)})
+		del := r.target(slot.DeleteURL(r.signer, r.opts.DeleteSecret, r.base.String(), p))
+		resp, err := r.c.do(ctx, &request{method: "DELETE", uri: del})
 		if err != nil || resp.status != 204 {
 			status := 0
 			if resp != nil {
@@ -552,14 +588,4 @@ func (r *run) cleanup(ctx context.Context) {
 		return
 	}
 	r.add(name, Pass, nil, "deleted the %d test files", len(r.stored))
-}
-
-// deleteToken is Metronome's DELETE token: hex(HMAC-SHA256(secret, path
-// NUL deleteSecret)).
-func deleteToken(secret, deleteSecret []byte, path string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(path))
-	m.Write([]byte{0})
-	m.Write(deleteSecret)
-	return hex.EncodeToString(m.Sum(nil))
 }

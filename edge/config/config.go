@@ -50,6 +50,19 @@ type Config struct {
 	// process list and the config file.
 	Secret     string `koanf:"secret"`
 	SecretFile string `koanf:"secret_file"`
+	// PreviousSecrets are accepted next to Secret, for every token
+	// scheme, while the XMPP servers move to a new secret; uploads signed
+	// with one are counted (upedge_uploads_old_secret_total).
+	// PreviousSecretsFile, when set, adds one secret per line of a file.
+	PreviousSecrets     List   `koanf:"previous_secrets"`
+	PreviousSecretsFile string `koanf:"previous_secrets_file"`
+	// DeleteSecret, when set, enables Metronome's signed DELETE (its
+	// http_file_delete_secret); DeleteSecretFile is read instead when set.
+	DeleteSecret     string `koanf:"delete_secret"`
+	DeleteSecretFile string `koanf:"delete_secret_file"`
+	// TokenSchemes are the token schemes accepted (token.SchemeNames):
+	// drop the ones no XMPP server of yours issues.
+	TokenSchemes List `koanf:"token_schemes"`
 	// Prefix is the path part of the XMPP server's base URL.
 	Prefix string `koanf:"prefix"`
 	// Store is the directory uploads are kept in.
@@ -151,6 +164,7 @@ func Default() Config {
 		Prefix:         "/upload/",
 		Store:          "./data",
 		MaxFileSize:    edge.DefaultMaxFileSize,
+		TokenSchemes:   token.SchemeNames(),
 		V3Window:       token.DefaultWindow,
 		ReadTimeout:    edge.DefaultReadTimeout,
 		IdleTimeout:    edge.DefaultIdleTimeout,
@@ -180,6 +194,11 @@ func FlagSet(name string) *pflag.FlagSet {
 	fs.String("listen", d.Listen, "listen address: host:port, or unix:/path/to.sock")
 	fs.String("secret", "", "secret shared with the XMPP server (prefer --secret-file)")
 	fs.String("secret-file", "", "file holding the shared secret")
+	fs.StringArray("previous-secret", nil, "a previous shared secret still accepted while XMPP servers move to the new one (repeatable)")
+	fs.String("previous-secrets-file", "", "file holding previous shared secrets, one a line")
+	fs.String("delete-secret", "", "Metronome's http_file_delete_secret: enables its signed DELETE (prefer --delete-secret-file)")
+	fs.String("delete-secret-file", "", "file holding the delete secret")
+	fs.String("token-schemes", strings.Join(d.TokenSchemes, ","), "comma-separated token schemes to accept ("+strings.Join(token.SchemeNames(), ", ")+")")
 	fs.String("prefix", d.Prefix, "URL path prefix of upload slots")
 	fs.String("store", d.Store, "directory uploads are kept in")
 	fs.String("max-file-size", d.MaxFileSize.String(), "largest accepted upload (e.g. 100MiB)")
@@ -272,6 +291,12 @@ func load(fs *pflag.FlagSet, args, environ []string) (*Config, error) {
 	}
 	err = k.Load(posflag.ProviderWithFlag(fs, ".", nil, func(f *pflag.Flag) (string, any) {
 		key := strings.ReplaceAll(f.Name, "-", "_")
+		if f.Name == "previous-secret" && f.Changed {
+			// Repeatable, and a secret may hold a comma: the values as
+			// given, not the flag's CSV.
+			vals, _ := fs.GetStringArray(f.Name)
+			return "previous_secrets", vals
+		}
 		if !f.Changed || !known[key] {
 			return "", nil
 		}
@@ -323,16 +348,44 @@ func checkKnownKeys(got []string) error {
 	return nil
 }
 
+// resolveSecret reads the secret files that are set.
 func (c *Config) resolveSecret() error {
-	if c.SecretFile == "" {
-		return nil
+	if c.SecretFile != "" {
+		s, err := readSecretFile("secret_file", c.SecretFile)
+		if err != nil {
+			return err
+		}
+		c.Secret = s
 	}
-	b, err := os.ReadFile(c.SecretFile)
-	if err != nil {
-		return fmt.Errorf("secret_file: cannot read %q: %w", c.SecretFile, err)
+	if c.DeleteSecretFile != "" {
+		s, err := readSecretFile("delete_secret_file", c.DeleteSecretFile)
+		if err != nil {
+			return err
+		}
+		c.DeleteSecret = s
 	}
-	c.Secret = strings.TrimRight(string(b), "\r\n")
+	if c.PreviousSecretsFile != "" {
+		s, err := readSecretFile("previous_secrets_file", c.PreviousSecretsFile)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(s, "\n") {
+			if line = strings.TrimRight(line, "\r"); line != "" {
+				c.PreviousSecrets = append(c.PreviousSecrets, line)
+			}
+		}
+	}
 	return nil
+}
+
+// readSecretFile reads a secret file, its trailing newline trimmed; key
+// names the config key in errors.
+func readSecretFile(key, path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: cannot read %q: %w", key, path, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // Validate checks every key and names the first bad one.
@@ -345,6 +398,19 @@ func (c *Config) validate(needSecret bool) error {
 	}
 	if needSecret && c.Secret == "" {
 		bad("secret", "is empty; set secret, secret_file, --secret or %sSECRET to the XMPP server's secret", EnvPrefix)
+	}
+	for _, p := range c.PreviousSecrets {
+		if p == "" {
+			bad("previous_secrets", "holds an empty secret")
+		}
+	}
+	if strings.ContainsRune(c.DeleteSecret, 0) {
+		// Metronome signs path NUL delete_secret: with a NUL in it, an
+		// upload token's message could be made to look like a delete's.
+		bad("delete_secret", "must not contain a NUL byte")
+	}
+	if _, err := token.ParseSchemes(c.TokenSchemes); err != nil {
+		bad("token_schemes", "%v", err)
 	}
 	if c.Listen == "" {
 		bad("listen", "is empty")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/upedge/upedge/edge/token"
 )
 
 // TestExampleConfigsLoad loads every TOML file under configs/, so that the
@@ -158,5 +160,87 @@ func TestPackagedConfigLoads(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `secret_file = "/etc/upedge/secret"`) {
 		t.Error(`packaging/upedge.toml: want secret_file = "/etc/upedge/secret", where the package makes it`)
+	}
+}
+
+// TestSecretsAndSchemes: previous secrets from the file, the environment,
+// repeated flags and a file of them; the delete secret and its file; the
+// token schemes; and how they reach the edge's options.
+func TestSecretsAndSchemes(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.toml")
+	os.WriteFile(file, []byte("secret = \"s\"\nprevious_secrets = [\"old, with a comma\", \"older\"]\ntoken_schemes = [\"v2\", \"jwt\"]\ndelete_secret = \"d\"\n"), 0o644)
+	cfg, err := Load(FlagSet("test"), []string{"--config", file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.PreviousSecrets, "|"); got != "old, with a comma|older" {
+		t.Errorf("previous_secrets from the file: got %q", got)
+	}
+	opts := cfg.EdgeOptions(nil)
+	if len(opts.PreviousSecrets) != 2 || string(opts.DeleteSecret) != "d" ||
+		!opts.TokenSchemes.Has(token.V2) || !opts.TokenSchemes.Has(token.JWT) || opts.TokenSchemes.Has(token.V1) {
+		t.Errorf("edge options: %d previous secrets, delete secret %q, schemes %q", len(opts.PreviousSecrets), opts.DeleteSecret, opts.TokenSchemes.Names())
+	}
+
+	cfg, err = Load(FlagSet("test"), []string{"--secret", "s", "--previous-secret", "a,b", "--previous-secret", "c"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.PreviousSecrets, "|"); got != "a,b|c" {
+		t.Errorf("--previous-secret twice: got %q; want a,b|c", got)
+	}
+	cfg, err = Load(FlagSet("test"), []string{"--secret", "s"}, []string{"UPEDGE_PREVIOUS_SECRETS=x,y", "UPEDGE_TOKEN_SCHEMES=v1,v3-expires"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.PreviousSecrets, "|"); got != "x|y" {
+		t.Errorf("UPEDGE_PREVIOUS_SECRETS: got %q; want x|y", got)
+	}
+	if s := cfg.EdgeOptions(nil).TokenSchemes; !s.Has(token.V1) || !s.Has(token.V3Expires) || s.Has(token.JWT) {
+		t.Errorf("UPEDGE_TOKEN_SCHEMES: got %q", s.Names())
+	}
+	// Defaults: every scheme, no delete secret, no previous secret.
+	cfg, err = Load(FlagSet("test"), []string{"--secret", "s"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts := cfg.EdgeOptions(nil); opts.TokenSchemes != token.AllSchemes || opts.DeleteSecret != nil || opts.PreviousSecrets != nil {
+		t.Errorf("defaults: schemes %q, delete secret %q, previous %q", opts.TokenSchemes.Names(), opts.DeleteSecret, opts.PreviousSecrets)
+	}
+
+	prev := filepath.Join(dir, "prev")
+	os.WriteFile(prev, []byte("p1\n\np2\r\n"), 0o600)
+	del := filepath.Join(dir, "del")
+	os.WriteFile(del, []byte("from file\n"), 0o600)
+	cfg, err = Load(FlagSet("test"), []string{"--secret", "s", "--previous-secret", "flag", "--previous-secrets-file", prev, "--delete-secret-file", del}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.PreviousSecrets, "|"); got != "flag|p1|p2" || cfg.DeleteSecret != "from file" {
+		t.Errorf("secret files: previous %q, delete %q; want flag|p1|p2 and %q", got, cfg.DeleteSecret, "from file")
+	}
+
+	emptyPrev := filepath.Join(dir, "empty-prev.toml")
+	os.WriteFile(emptyPrev, []byte("secret = \"s\"\nprevious_secrets = [\"\"]\n"), 0o644)
+	noSchemes := filepath.Join(dir, "no-schemes.toml")
+	os.WriteFile(noSchemes, []byte("secret = \"s\"\ntoken_schemes = []\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		key  string
+	}{
+		{[]string{"--secret", "s", "--token-schemes", "v1,v9"}, nil, "token_schemes"},
+		{[]string{"--secret", "s"}, []string{"UPEDGE_TOKEN_SCHEMES=none"}, "token_schemes"},
+		{[]string{"--config", emptyPrev}, nil, "previous_secrets"},
+		{[]string{"--config", noSchemes}, nil, "token_schemes"},
+		{[]string{"--secret", "s", "--delete-secret", "a\x00b"}, nil, "delete_secret"},
+		{[]string{"--secret", "s", "--delete-secret-file", filepath.Join(dir, "missing")}, nil, "delete_secret_file"},
+		{[]string{"--secret", "s", "--previous-secrets-file", filepath.Join(dir, "missing")}, nil, "previous_secrets_file"},
+	} {
+		_, err := Load(FlagSet("test"), tc.args, tc.env)
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("args %q env %q: got %v; want an error naming %q", tc.args, tc.env, err, tc.key)
+		}
 	}
 }

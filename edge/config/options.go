@@ -10,6 +10,7 @@ import (
 	"github.com/upedge/upedge/edge"
 	"github.com/upedge/upedge/edge/ops/compress"
 	"github.com/upedge/upedge/edge/ops/quota"
+	"github.com/upedge/upedge/edge/token"
 )
 
 // This file is the one place where config keys become the options of the
@@ -32,8 +33,21 @@ func fsyncName(on bool) string {
 // EdgeOptions returns the request path's options. The hooks (quotas,
 // compression, the upload context) are the server's to plug in.
 func (c *Config) EdgeOptions(log *slog.Logger) edge.Options {
+	var previous [][]byte
+	for _, p := range c.PreviousSecrets {
+		previous = append(previous, []byte(p))
+	}
+	var del []byte
+	if c.DeleteSecret != "" {
+		del = []byte(c.DeleteSecret)
+	}
+	// Validate has checked the names.
+	schemes, _ := token.ParseSchemes(c.TokenSchemes)
 	return edge.Options{
 		Secret:          []byte(c.Secret),
+		PreviousSecrets: previous,
+		DeleteSecret:    del,
+		TokenSchemes:    schemes,
 		Prefix:          c.Prefix,
 		MaxFileSize:     int64(c.MaxFileSize),
 		V3Window:        c.V3Window,

@@ -10,8 +10,13 @@ import (
 // other key is fixed for the life of the process; a reload reports the
 // ones that changed (RestartNeeded).
 var reloadable = map[string]bool{
-	"secret":      true,
-	"secret_file": true,
+	"secret":                true,
+	"secret_file":           true,
+	"previous_secrets":      true,
+	"previous_secrets_file": true,
+	"delete_secret":         true,
+	"delete_secret_file":    true,
+	"token_schemes":         true,
 	// Re-read on reload while TLS stays on; switching TLS on or off
 	// changes the listener and needs a restart.
 	"tls_cert": true,
@@ -40,18 +45,4 @@ func RestartNeeded(running, next *Config) []string {
 		keys = append(keys, "tls_cert")
 	}
 	return keys
-}
-
-// Reread returns a copy of c with the files it names read again
-// (secret_file), validated: a reload's config for a process whose flags
-// and environment are not at hand.
-func (c *Config) Reread() (*Config, error) {
-	next := *c
-	if err := next.resolveSecret(); err != nil {
-		return nil, err
-	}
-	if err := next.Validate(); err != nil {
-		return nil, err
-	}
-	return &next, nil
 }

@@ -15,6 +15,10 @@ func TestRestartNeeded(t *testing.T) {
 	}{
 		{"nothing", func(*Config) {}, nil},
 		{"secret", func(c *Config) { c.Secret, c.SecretFile = "other", "/etc/other" }, nil},
+		{"rotation", func(c *Config) {
+			c.PreviousSecrets, c.PreviousSecretsFile = List{"old"}, "/etc/old"
+			c.DeleteSecret, c.DeleteSecretFile, c.TokenSchemes = "d", "/etc/d", List{"jwt"}
+		}, nil},
 		{"certificate files", func(c *Config) { c.TLSCert, c.TLSKey = "/new.crt", "/new.key" }, nil},
 		{"TLS switched off", func(c *Config) { c.TLSCert, c.TLSKey = "", "" }, []string{"tls_cert"}},
 		{"listen and store", func(c *Config) { c.Listen, c.Store = "127.0.0.1:1", "/elsewhere" }, []string{"listen", "store"}},
@@ -31,7 +35,7 @@ func TestRestartNeeded(t *testing.T) {
 			}
 		})
 	}
-	for _, key := range []string{"secret", "secret_file", "tls_cert", "tls_key"} {
+	for _, key := range []string{"secret", "secret_file", "previous_secrets", "previous_secrets_file", "delete_secret", "delete_secret_file", "token_schemes", "tls_cert", "tls_key"} {
 		if !Reloadable(key) {
 			t.Errorf("Reloadable(%q): got false; want true", key)
 		}

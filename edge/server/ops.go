@@ -90,10 +90,12 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 		alog = o.access
 	}
 	o.metrics = metrics.New(metrics.Options{
-		StoreRoot:    root,
-		AccessLog:    alog,
-		TokenRefusal: edge.TokenRefusal,
-		TokenReasons: token.Reasons(),
+		StoreRoot:     root,
+		AccessLog:     alog,
+		TokenRefusal:  edge.TokenRefusal,
+		TokenReasons:  token.Reasons(),
+		OldSecret:     edge.SignedWithOldSecret,
+		UploadedBytes: edge.UploadedBytes,
 	})
 	set := o.metrics.Set()
 	if o.access != nil {

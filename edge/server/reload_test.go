@@ -254,3 +254,44 @@ func dialTLS(t *testing.T, addr string) net.Conn {
 	}
 	return c
 }
+
+// TestReloadRotatesSecrets: a reload puts previous secrets and a delete
+// secret in force, from their files, as a rotation does: tokens of the
+// old and the new secret pass, and Metronome's DELETE, off before, works.
+func TestReloadRotatesSecrets(t *testing.T) {
+	e := startReloadEdge(t)
+	del := func(path string) int {
+		t.Helper()
+		u := slot.DeleteURL(token.NewSigner([]byte("second secret")), []byte("delete secret"), e.Base, path)
+		req, _ := http.NewRequest(http.MethodDelete, u, nil)
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := e.put(t, reloadSecret, "rot/a.txt", "hi"); got != http.StatusCreated {
+		t.Fatalf("upload before the rotation: got %d; want 201", got)
+	}
+	if got := del("rot/a.txt"); got != http.StatusMethodNotAllowed {
+		t.Fatalf("DELETE without a delete secret: got %d; want 405", got)
+	}
+	prev := filepath.Join(e.dir, "previous")
+	delFile := filepath.Join(e.dir, "delete")
+	os.WriteFile(prev, []byte(reloadSecret+"\n"), 0o600)
+	os.WriteFile(delFile, []byte("delete secret\n"), 0o600)
+	e.writeSecret(t, "second secret")
+	e.writeConfig(t, fmt.Sprintf("previous_secrets_file = %q\ndelete_secret_file = %q\n", prev, delFile))
+	if err := e.Reload(); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	for _, secret := range []string{reloadSecret, "second secret"} {
+		if got := e.put(t, secret, "rot/"+strings.Fields(secret)[0]+".txt", "hi"); got != http.StatusCreated {
+			t.Errorf("upload signed with %q after the rotation: got %d; want 201", secret, got)
+		}
+	}
+	if got := del("rot/a.txt"); got != http.StatusNoContent {
+		t.Errorf("DELETE after the reload set a delete secret: got %d; want 204", got)
+	}
+}

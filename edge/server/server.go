@@ -36,8 +36,8 @@ type Env struct {
 	Getenv func(string) string
 	// Load reads the config again for Reload, as the process read it at
 	// start: the same flags and environment (Main passes config.Load).
-	// nil: Reload re-reads only the files the running config names
-	// (Config.Reread).
+	// nil: Reload keeps the running config, and re-reads only the TLS
+	// certificate and reopens the access log.
 	Load func() (*config.Config, error)
 	// SyncHook, when set, is called instead of fsync(2) by every writer
 	// of the store directory (uploads, quota state, compressed variants):
@@ -84,7 +84,7 @@ func New(cfg *config.Config, env Env) (_ *Server, err error) {
 	}
 	s := &Server{cfg: cfg, log: env.Log, stdout: env.Stdout, load: env.Load, secret: cfg.Secret}
 	if s.load == nil {
-		s.load = cfg.Reread
+		s.load = func() (*config.Config, error) { return cfg, nil }
 	}
 	defer func() {
 		if err != nil {

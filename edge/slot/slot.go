@@ -1,14 +1,16 @@
-// Package slot builds the PUT and GET URLs of an upload slot the way an
-// XMPP server does (Prosody's mod_http_upload_external escapes each path
-// segment and appends the token as a query parameter), and owns the
-// `upedge sign` subcommand (Main, in cli.go). The benchmark harness and the
-// tests use it too.
+// Package slot builds upload slots the way an XMPP server does: the PUT
+// and GET URLs (Prosody's mod_http_upload_external escapes each path
+// segment and appends the token as a query parameter; mod_http_file_share
+// puts a JWT in an Authorization header instead) and Metronome's signed
+// DELETE URL. It owns the `upedge sign` subcommand (Main, in cli.go). The
+// benchmark harness and the tests use it too.
 package slot
 
 import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/upedge/upedge/edge/token"
 )
@@ -19,9 +21,17 @@ type Request struct {
 	Base        string // base URL with prefix, e.g. https://host/upload/
 	Path        string // decoded path below the prefix, e.g. "abc123/my photo.jpg"
 	Size        int64
-	ContentType string // what the client will send; "" means application/octet-stream
-	Uploader    string // v3
-	Timestamp   int64  // v3, UNIX seconds
+	ContentType string // what the client will send (a JWT: filetype); "" means application/octet-stream
+	Uploader    string // v3 uploader; a JWT's sub
+	// Timestamp is, in UNIX seconds, the v3 timestamp, or a JWT's iat.
+	Timestamp int64
+	// Expires is, in UNIX seconds, the expires of HMAC File Server 3.4's
+	// v3 (required), or a JWT's expires claim (0: none, the file never
+	// expires).
+	Expires int64
+	// Exp is a JWT's exp in UNIX seconds; 0 means Timestamp +
+	// token.DefaultJWTLifetime, as Prosody signs.
+	Exp int64
 	// Escape percent-encodes one path segment; nil is url.PathEscape.
 	// ProsodyEscape encodes as Prosody does.
 	Escape func(segment string) string
@@ -49,34 +59,97 @@ func ProsodyEscape(segment string) string {
 	return b.String()
 }
 
-// URLs returns the PUT and GET URLs of r signed with secret.
+// Slot is a signed slot as a client receives it.
+type Slot struct {
+	Put, Get string
+	// Authorization is the value of the header the PUT must carry
+	// ("Bearer " and a JWT), or "" for the query-token schemes.
+	Authorization string
+}
+
+// URLs returns the PUT and GET URLs of r signed with secret. For a JWT
+// slot, which also needs its Authorization header, use Sign.
 func URLs(secret []byte, r Request) (put, get string) {
-	return URLsWith(token.NewSigner(secret), r)
+	s := Sign(token.NewSigner(secret), r)
+	return s.Put, s.Get
 }
 
 // URLsWith is URLs with a Signer the caller keeps, for callers that sign
 // many slots.
 func URLsWith(s *token.Signer, r Request) (put, get string) {
+	sl := Sign(s, r)
+	return sl.Put, sl.Get
+}
+
+// Sign returns the slot r describes, signed by s. A JWT slot's path must
+// be SLOT/FILENAME: the token names the two.
+func Sign(s *token.Signer, r Request) Slot {
 	base := r.Base
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
-	escape := r.Escape
-	if escape == nil {
-		escape = url.PathEscape
-	}
-	segs := strings.Split(strings.TrimPrefix(r.Path, "/"), "/")
-	for i, s := range segs {
-		segs[i] = escape(s)
-	}
-	get = base + strings.Join(segs, "/")
-	c := token.Claims{Path: []byte(strings.TrimPrefix(r.Path, "/")), Size: r.Size, ContentType: []byte(r.ContentType)}
+	path := strings.TrimPrefix(r.Path, "/")
+	get := base + escapePath(path, r.Escape)
+	c := token.Claims{Path: []byte(path), Size: r.Size, ContentType: []byte(r.ContentType)}
 	var extra string
-	if r.Version == token.V3 {
+	switch r.Version {
+	case token.JWT:
+		slotID, file, _ := strings.Cut(path, "/")
+		exp := r.Exp
+		if exp == 0 {
+			exp = r.Timestamp + int64(token.DefaultJWTLifetime/time.Second)
+		}
+		jwt := s.AppendJWT([]byte("Bearer "), &token.JWTClaims{
+			Slot: []byte(slotID), Filename: []byte(file), FileSize: r.Size,
+			FileType: []byte(r.ContentType), Subject: []byte(r.Uploader),
+			Exp: exp, IssuedAt: r.Timestamp, Expires: r.Expires,
+		})
+		// Prosody's slot: the same URL for PUT and GET.
+		return Slot{Put: get, Get: get, Authorization: string(jwt)}
+	case token.V3:
 		c.Uploader = []byte(r.Uploader)
 		c.Timestamp = strconv.AppendInt(nil, r.Timestamp, 10)
 		extra = "&uploader=" + url.QueryEscape(r.Uploader) + "&ts=" + string(c.Timestamp)
+	case token.V3Expires:
+		c.Method = []byte("PUT")
+		c.Expires = strconv.AppendInt(nil, r.Expires, 10)
+		c.Prefix = []byte(basePath(base))
+		extra = "&expires=" + string(c.Expires)
 	}
-	put = get + "?" + r.Version.String() + "=" + string(s.Append(nil, r.Version, &c)) + extra
-	return put, get
+	put := get + "?" + r.Version.Param() + "=" + string(s.Append(nil, r.Version, &c)) + extra
+	return Slot{Put: put, Get: get}
+}
+
+// DeleteURL returns the URL of Metronome's signed DELETE of path (decoded,
+// below the prefix) on base: base + escaped path + "?token=" + HMAC of
+// path NUL deleteSecret keyed with the upload secret s holds.
+func DeleteURL(s *token.Signer, deleteSecret []byte, base, path string) string {
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	path = strings.TrimPrefix(path, "/")
+	return base + escapePath(path, nil) + "?token=" + string(s.AppendDelete(nil, []byte(path), deleteSecret))
+}
+
+// escapePath percent-encodes each segment of a decoded path with escape
+// (nil: url.PathEscape).
+func escapePath(path string, escape func(string) string) string {
+	if escape == nil {
+		escape = url.PathEscape
+	}
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		segs[i] = escape(s)
+	}
+	return strings.Join(segs, "/")
+}
+
+// basePath returns the decoded path of a base URL, from its leading slash
+// ("/upload/"): HMAC File Server 3.4's v3 signs it with the slot path.
+func basePath(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	return u.Path
 }

@@ -19,7 +19,9 @@ type keyedMAC struct {
 type macState struct {
 	mac     hash.Hash
 	scratch [32]byte // formatted size, then the MAC sum
-	want    [sha256.Size]byte
+	// json is the Signer's buffer for a JWT payload; the Verifier never
+	// touches it.
+	json []byte
 }
 
 // init makes k compute MACs keyed with a copy of secret, so that the caller
@@ -41,11 +43,21 @@ func (k *keyedMAC) get() *macState { return k.states.Get().(*macState) }
 
 func (k *keyedMAC) put(st *macState) { k.states.Put(st) }
 
-// sum computes the MAC of the signed string of ver over c. The result lives
-// in st.scratch and is valid until st is used again.
+// sum computes the MAC of the signed string of query-token scheme ver over
+// c. The result lives in st.scratch and is valid until st is used again.
 func (st *macState) sum(ver Version, c *Claims) []byte {
 	m := st.mac
 	m.Reset()
+	if ver == V3Expires {
+		// HMAC File Server 3.4: METHOD LF expires LF /prefix/path.
+		m.Write(c.Method)
+		m.Write(sepLF)
+		m.Write(c.Expires)
+		m.Write(sepLF)
+		m.Write(c.Prefix)
+		m.Write(c.Path)
+		return m.Sum(st.scratch[:0])
+	}
 	sep := sepFor(ver)
 	m.Write(c.Path)
 	m.Write(sep)
@@ -67,10 +79,32 @@ func (st *macState) sum(ver Version, c *Claims) []byte {
 	return m.Sum(st.scratch[:0])
 }
 
+// sumDelete computes the MAC of Metronome's signed DELETE: the message is
+// path NUL deleteSecret (the key is the upload secret). The result lives
+// in st.scratch.
+func (st *macState) sumDelete(path, deleteSecret []byte) []byte {
+	m := st.mac
+	m.Reset()
+	m.Write(path)
+	m.Write(sepNUL)
+	m.Write(deleteSecret)
+	return m.Sum(st.scratch[:0])
+}
+
+// sumRaw computes the MAC of msg as it is (a JWT's header.payload). The
+// result lives in st.scratch.
+func (st *macState) sumRaw(msg []byte) []byte {
+	m := st.mac
+	m.Reset()
+	m.Write(msg)
+	return m.Sum(st.scratch[:0])
+}
+
 var (
 	sepSpace = []byte{' '}
 	sepNUL   = []byte{0}
 	sepSOH   = []byte{1}
+	sepLF    = []byte{'\n'}
 )
 
 func sepFor(ver Version) []byte {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	sha256 "github.com/minio/sha256-simd"
+
 	"github.com/upedge/upedge/backend/httpsem"
 )
 
@@ -16,8 +18,9 @@ import (
 // HMAC-SHA256(secret, "upedge-check" STX TIMESTAMP). No slot token signs a
 // string of that form (the STX byte is in no scheme's string and in no
 // valid path), so a probe token admits no upload, and no upload token is
-// a probe token. The timestamp must be within the Verifier's window of
-// its clock, as a v3 timestamp.
+// a probe token (nor a JWT, a v3-expires or a DELETE token). The
+// timestamp must be within the Verifier's window of its clock, as a v3
+// timestamp.
 const probeLabel = "upedge-check\x02"
 
 // AppendProbe appends a probe token for the UNIX time ts to dst.
@@ -27,16 +30,12 @@ func (s *Signer) AppendProbe(dst []byte, ts int64) []byte {
 	start := len(dst)
 	dst = strconv.AppendInt(dst, ts, 10)
 	sum := st.sumProbe(dst[start:])
-	dst = append(dst, ':')
-	const digits = "0123456789abcdef"
-	for _, b := range sum {
-		dst = append(dst, digits[b>>4], digits[b&15])
-	}
-	return dst
+	return appendHex(append(dst, ':'), sum)
 }
 
-// VerifyProbe checks a probe token as AppendProbe makes it. It returns
-// nil, ErrMalformed, ErrStale or ErrMismatch, and allocates nothing.
+// VerifyProbe checks a probe token as AppendProbe makes it, with the
+// current secret or a previous one. It returns nil, ErrMalformed, ErrStale
+// or ErrMismatch, and allocates nothing.
 func (v *Verifier) VerifyProbe(value []byte) error {
 	i := len(value) - 65
 	if i < 1 || value[i] != ':' {
@@ -47,19 +46,23 @@ func (v *Verifier) VerifyProbe(value []byte) error {
 	if !ok {
 		return ErrMalformed
 	}
-	st := v.k.get()
-	defer v.k.put(st)
-	if !httpsem.DecodeHex(st.want[:], value[i+1:]) {
+	var want [sha256.Size]byte
+	if !httpsem.DecodeHex(want[:], value[i+1:]) {
 		return ErrMalformed
 	}
 	d := time.Duration(v.now().Unix()-ts) * time.Second
 	if d > v.window || d < -v.window {
 		return ErrStale
 	}
-	if subtle.ConstantTimeCompare(st.sumProbe(tsb), st.want[:]) != 1 {
-		return ErrMismatch
+	for k := range v.keys {
+		st := v.keys[k].get()
+		ok := subtle.ConstantTimeCompare(st.sumProbe(tsb), want[:]) == 1
+		v.keys[k].put(st)
+		if ok {
+			return nil
+		}
 	}
-	return nil
+	return ErrMismatch
 }
 
 // sumProbe computes the MAC of a probe token for the decimal timestamp

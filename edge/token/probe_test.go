@@ -39,3 +39,15 @@ func TestProbe(t *testing.T) {
 		})
 	}
 }
+
+// TestProbePreviousSecret: during a rotation the probe of a previous
+// secret passes too, as its tokens do.
+func TestProbePreviousSecret(t *testing.T) {
+	v, err := New(Options{Secret: []byte("new"), PreviousSecrets: [][]byte{[]byte(secret)}, Now: vectorClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.VerifyProbe([]byte(probeVector)); got != nil {
+		t.Errorf("probe of the previous secret: got %v; want nil", got)
+	}
+}

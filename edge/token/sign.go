@@ -14,12 +14,25 @@ func NewSigner(secret []byte) *Signer {
 	return s
 }
 
-// Append appends the lowercase hex version ver token for c to dst.
+// Append appends the lowercase hex token of query-token scheme ver (V1,
+// Token, V2, V3 or V3Expires) for c to dst.
 func (s *Signer) Append(dst []byte, ver Version, c *Claims) []byte {
 	st := s.k.get()
 	defer s.k.put(st)
+	return appendHex(dst, st.sum(ver, c))
+}
+
+// AppendDelete appends the lowercase hex token of Metronome's signed
+// DELETE of path (decoded, below the prefix) with deleteSecret to dst.
+func (s *Signer) AppendDelete(dst, path, deleteSecret []byte) []byte {
+	st := s.k.get()
+	defer s.k.put(st)
+	return appendHex(dst, st.sumDelete(path, deleteSecret))
+}
+
+func appendHex(dst, sum []byte) []byte {
 	const digits = "0123456789abcdef"
-	for _, b := range st.sum(ver, c) {
+	for _, b := range sum {
 		dst = append(dst, digits[b>>4], digits[b&15])
 	}
 	return dst

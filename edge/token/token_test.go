@@ -24,6 +24,9 @@ var vectors = []struct {
 	{"v1 space", V1, Claims{Path: []byte("abc123/my file.txt"), Size: 1048576}, "3195e7d961f30a376477568d2a103ec6f57be64375398af1e7b2293656ea1d73"},
 	{"v2 space", V2, Claims{Path: []byte("abc123/my file.txt"), Size: 1048576, ContentType: []byte("text/plain")}, "60a6499a4e66141d616c11abac4f2d049c5f70401550129684412e686a37e1a3"},
 	{"v3 photo", V3, Claims{Path: []byte("abc123/photo.jpg"), Size: 1048576, ContentType: []byte("image/jpeg"), Uploader: []byte("alice@example.org"), Timestamp: []byte("1717689600")}, "83f8ec0ccc3b18292ec5e1457c760eab7d4b89ed3425bbaf6548c195cd26ffc4"},
+	// HMAC File Server 3.4: PUT\n1717690000\n/upload/abc123/photo.jpg; size
+	// and type are not signed.
+	{"v3-expires photo", V3Expires, Claims{Path: []byte("abc123/photo.jpg"), Size: 1048576, Method: []byte("PUT"), Expires: []byte("1717690000"), Prefix: []byte("/upload/")}, "cbc295e9c0758ae3c64b6d0975c5f936ce53f77b1d91d6c8fb4afc91c5b251dc"},
 }
 
 func vectorClock() time.Time { return time.Unix(1717689600+10, 0) }
@@ -36,7 +39,7 @@ func TestVectors(t *testing.T) {
 			if got := string(s.Append(nil, tc.ver, &tc.c)); got != tc.hex {
 				t.Fatalf("Append: got %q; want %q", got, tc.hex)
 			}
-			if err := v.Verify(tc.ver, []byte(tc.hex), &tc.c); err != nil {
+			if _, err := v.Verify(tc.ver, []byte(tc.hex), &tc.c); err != nil {
 				t.Fatalf("Verify: got %v; want nil", err)
 			}
 		})
@@ -70,7 +73,7 @@ func TestRejections(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := v.Verify(tc.ver, []byte(tc.hex), tc.c); !errors.Is(err, tc.want) {
+			if _, err := v.Verify(tc.ver, []byte(tc.hex), tc.c); !errors.Is(err, tc.want) {
 				t.Fatalf("got %v; want %v", err, tc.want)
 			}
 		})
@@ -112,7 +115,7 @@ func TestUppercaseHexAccepted(t *testing.T) {
 			up[i] = c - 32
 		}
 	}
-	if err := v.Verify(V1, up, &vectors[0].c); err != nil {
+	if _, err := v.Verify(V1, up, &vectors[0].c); err != nil {
 		t.Fatalf("got %v; want nil", err)
 	}
 }
@@ -129,14 +132,14 @@ func TestV3Window(t *testing.T) {
 	} {
 		now := func() time.Time { return time.Unix(1717689600, 0).Add(tc.skew) }
 		v := NewVerifier([]byte(secret), 300*time.Second, now)
-		if err := v.Verify(V3, []byte(v3.hex), &v3.c); !errors.Is(err, tc.want) {
+		if _, err := v.Verify(V3, []byte(v3.hex), &v3.c); !errors.Is(err, tc.want) {
 			t.Errorf("skew %v: got %v; want %v", tc.skew, err, tc.want)
 		}
 	}
 }
 
 func TestParseVersion(t *testing.T) {
-	for in, want := range map[string]Version{"v1": V1, "v": V1, "v2": V2, "token": Token, "v3": V3} {
+	for in, want := range map[string]Version{"v1": V1, "v": V1, "v2": V2, "token": Token, "v3": V3, "v3-expires": V3Expires, "jwt": JWT} {
 		if got, err := ParseVersion(in); err != nil || got != want {
 			t.Errorf("ParseVersion(%q) = %v, %v; want %v", in, got, err, want)
 		}
@@ -144,21 +147,52 @@ func TestParseVersion(t *testing.T) {
 			t.Errorf("%v.String() = %q; want %q", want, want.String(), in)
 		}
 	}
-	if _, err := ParseVersion("v4"); err == nil {
-		t.Error("ParseVersion(v4): got nil error")
+	for _, bad := range []string{"v4", "none", "", "JWT"} {
+		if _, err := ParseVersion(bad); err == nil {
+			t.Errorf("ParseVersion(%q): got nil error", bad)
+		}
+	}
+	for v, want := range map[Version]string{V1: "v", Token: "token", V2: "v2", V3: "v3", V3Expires: "v3", JWT: "", None: ""} {
+		if got := v.Param(); got != want {
+			t.Errorf("%v.Param() = %q; want %q", v, got, want)
+		}
+	}
+}
+
+func TestParseSchemes(t *testing.T) {
+	all, err := ParseSchemes(SchemeNames())
+	if err != nil || all != AllSchemes {
+		t.Fatalf("ParseSchemes(SchemeNames()) = %b, %v; want %b", all, err, AllSchemes)
+	}
+	if got, want := SchemeNames(), []string{"v", "token", "v2", "v3", "v3-expires", "jwt"}; !slices.Equal(got, want) {
+		t.Errorf("SchemeNames() = %q; want %q", got, want)
+	}
+	s, err := ParseSchemes([]string{"v1", " jwt"})
+	if err != nil || !s.Has(V1) || !s.Has(JWT) || s.Has(V2) || s.Has(None) {
+		t.Errorf("ParseSchemes(v1, jwt) = %v, %v; want v and jwt only", s.Names(), err)
+	}
+	for _, bad := range [][]string{nil, {}, {"v5"}} {
+		if _, err := ParseSchemes(bad); err == nil {
+			t.Errorf("ParseSchemes(%q): got nil error", bad)
+		}
 	}
 }
 
 func FuzzVerify(f *testing.F) {
 	for _, tc := range vectors {
-		f.Add(uint8(tc.ver), []byte(tc.hex), tc.c.Path, tc.c.Size, tc.c.ContentType, tc.c.Uploader, tc.c.Timestamp)
+		ts := tc.c.Timestamp
+		if tc.ver == V3Expires {
+			ts = tc.c.Expires
+		}
+		f.Add(uint8(tc.ver), []byte(tc.hex), tc.c.Path, tc.c.Size, tc.c.ContentType, tc.c.Uploader, ts)
 	}
 	v := NewVerifier([]byte(secret), 0, vectorClock)
 	s := NewSigner([]byte(secret))
 	f.Fuzz(func(t *testing.T, ver uint8, hexMAC, path []byte, size int64, ct, up, ts []byte) {
-		c := &Claims{Path: path, Size: size, ContentType: ct, Uploader: up, Timestamp: ts}
-		ver %= 5
-		err := v.Verify(Version(ver), hexMAC, c)
+		c := &Claims{Path: path, Size: size, ContentType: ct, Uploader: up, Timestamp: ts,
+			Method: []byte("PUT"), Expires: ts, Prefix: []byte("/upload/")}
+		ver %= uint8(JWT) // the query-token schemes
+		_, err := v.Verify(Version(ver), hexMAC, c)
 		if Version(ver) == None {
 			return
 		}

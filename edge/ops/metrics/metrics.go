@@ -41,6 +41,15 @@ type Options struct {
 	// up front.
 	TokenRefusal func(ctx *fasthttp.RequestCtx) string
 	TokenReasons []string
+	// OldSecret, when set, says whether the accepted token of a request
+	// was signed with a previous secret: stored uploads and deletes so
+	// signed are counted, so that operators see when a previous secret
+	// is no longer used and can be dropped.
+	OldSecret func(ctx *fasthttp.RequestCtx) bool
+	// UploadedBytes, when set, says how many bytes a stored upload had
+	// (false: unknown, the Content-Length is counted); a chunked body's
+	// size is in no header.
+	UploadedBytes func(ctx *fasthttp.RequestCtx) (int64, bool)
 }
 
 const (
@@ -48,19 +57,22 @@ const (
 	mGet
 	mHead
 	mOptions
+	mDelete
 	mOther
 	nMethods
 )
 
-var methodNames = [nMethods]string{"PUT", "GET", "HEAD", "OPTIONS", "other"}
+var methodNames = [nMethods]string{"PUT", "GET", "HEAD", "OPTIONS", "DELETE", "other"}
 
 // statuses are the codes counted by their own label; others count as
 // their class ("2xx", "4xx", ...).
-var statuses = []int{200, 201, 204, 206, 304, 400, 403, 404, 405, 409, 410, 411, 412, 413, 414, 416, 500, 502, 504, 507}
+var statuses = []int{200, 201, 204, 206, 304, 400, 401, 403, 404, 405, 409, 410, 411, 412, 413, 414, 416, 500, 502, 504, 507}
 
-// reasons names why an upload or download was refused, by status.
+// reasons names why an upload or download was refused, by status: 401 is
+// a JWT's refusal (Prosody's mod_http_file_share answers so), 403 a query
+// token's; 410 a download past its expiry or a JWT past its exp.
 var reasons = map[int]string{
-	400: "bad_request", 403: "token", 404: "not_found", 405: "method", 409: "exists", 410: "expired",
+	400: "bad_request", 401: "token", 403: "token", 404: "not_found", 405: "method", 409: "exists", 410: "expired",
 	411: "no_length", 412: "precondition", 413: "too_large", 414: "too_long", 416: "range",
 	500: "internal", 502: "upstream", 504: "upstream_timeout", 507: "no_space",
 }
@@ -70,6 +82,8 @@ type Metrics struct {
 	set     *vm.Set
 	log     AccessLog
 	refusal func(ctx *fasthttp.RequestCtx) string
+	old     func(ctx *fasthttp.RequestCtx) bool
+	stored  func(ctx *fasthttp.RequestCtx) (int64, bool)
 	// tokenRejections by reason; read only after New.
 	tokenRejections map[string]*vm.Counter
 
@@ -80,11 +94,15 @@ type Metrics struct {
 	uploads     *vm.Counter
 	uploadBytes *vm.Counter
 	sentBytes   *vm.Counter
+	deletes     *vm.Counter
+	uploadsOld  *vm.Counter // stored uploads signed with a previous secret
+	deletesOld  *vm.Counter
 }
 
 // New registers the edge's metrics.
 func New(opts Options) *Metrics {
-	m := &Metrics{set: vm.NewSet(), log: opts.AccessLog, refusal: opts.TokenRefusal, tokenRejections: map[string]*vm.Counter{}}
+	m := &Metrics{set: vm.NewSet(), log: opts.AccessLog, refusal: opts.TokenRefusal,
+		old: opts.OldSecret, stored: opts.UploadedBytes, tokenRejections: map[string]*vm.Counter{}}
 	for _, r := range opts.TokenReasons {
 		m.tokenRejections[r] = m.set.NewCounter(fmt.Sprintf(`upedge_token_rejections_total{reason=%q}`, r))
 	}
@@ -128,6 +146,9 @@ func New(opts Options) *Metrics {
 	m.uploads = m.set.NewCounter("upedge_uploads_total")
 	m.uploadBytes = m.set.NewCounter("upedge_upload_bytes_total")
 	m.sentBytes = m.set.NewCounter("upedge_download_bytes_total")
+	m.deletes = m.set.NewCounter("upedge_deletes_total")
+	m.uploadsOld = m.set.NewCounter("upedge_uploads_old_secret_total")
+	m.deletesOld = m.set.NewCounter("upedge_deletes_old_secret_total")
 	if storeRoot != "" {
 		m.set.NewGauge("upedge_store_free_bytes", func() float64 {
 			free, _ := space(storeRoot)
@@ -163,6 +184,8 @@ func methodIndex(ctx *fasthttp.RequestCtx) int {
 		return mHead
 	case ctx.IsOptions():
 		return mOptions
+	case ctx.IsDelete():
+		return mDelete
 	}
 	return mOther
 }
@@ -209,7 +232,22 @@ func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
 	switch {
 	case mi == mPut && status == fasthttp.StatusCreated:
 		m.uploads.Inc()
-		m.uploadBytes.AddInt64(int64(ctx.Request.Header.ContentLength()))
+		n, ok := int64(0), false
+		if m.stored != nil {
+			n, ok = m.stored(ctx)
+		}
+		if !ok {
+			n = max(int64(ctx.Request.Header.ContentLength()), 0)
+		}
+		m.uploadBytes.AddInt64(n)
+		if m.old != nil && m.old(ctx) {
+			m.uploadsOld.Inc()
+		}
+	case mi == mDelete && status == fasthttp.StatusNoContent:
+		m.deletes.Inc()
+		if m.old != nil && m.old(ctx) {
+			m.deletesOld.Inc()
+		}
 	case mi == mGet && (status == fasthttp.StatusOK || status == fasthttp.StatusPartialContent):
 		if n := ctx.Response.Header.ContentLength(); n > 0 {
 			m.sentBytes.AddInt64(int64(n))

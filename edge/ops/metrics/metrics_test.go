@@ -97,3 +97,47 @@ func BenchmarkWrap(b *testing.B) {
 		}
 	})
 }
+
+// TestOldSecretAndStoredBytes: stored uploads and deletes signed with a
+// previous secret are counted; a chunked upload counts the bytes stored,
+// not its Content-Length of -1.
+func TestOldSecretAndStoredBytes(t *testing.T) {
+	old := false
+	stored, known := int64(0), false
+	m := New(Options{
+		OldSecret:     func(*fasthttp.RequestCtx) bool { return old },
+		UploadedBytes: func(*fasthttp.RequestCtx) (int64, bool) { return stored, known },
+	})
+	status := 201
+	h := m.Wrap(func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(status) })
+	call(h, "PUT", "/upload/a/1", 100) // current secret, length from the header
+	old, stored, known = true, 7168, true
+	var chunked fasthttp.RequestCtx
+	chunked.Request.Header.SetMethod("PUT")
+	chunked.Request.Header.SetContentLength(-1)
+	h(&chunked)
+	status = 403
+	call(h, "PUT", "/upload/a/2", 10) // refused: not counted as old
+	status = 401                      // a refused JWT: a token rejection too
+	call(h, "PUT", "/upload/a/3", 10)
+	status = 204
+	call(h, "DELETE", "/upload/a/1", 0)
+	old = false
+	call(h, "DELETE", "/upload/a/2", 0)
+	var out bytes.Buffer
+	m.WritePrometheus(&out)
+	for _, want := range []string{
+		`upedge_uploads_total 2`,
+		`upedge_upload_bytes_total 7268`,
+		`upedge_uploads_old_secret_total 1`,
+		`upedge_deletes_total 2`,
+		`upedge_deletes_old_secret_total 1`,
+		`upedge_requests_total{method="DELETE",status="204"} 2`,
+		`upedge_requests_total{method="PUT",status="401"} 1`,
+		`upedge_rejections_total{method="PUT",reason="token"} 2`,
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+}

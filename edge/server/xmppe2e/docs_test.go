@@ -16,8 +16,9 @@ func TestDocsShowTestedSettings(t *testing.T) {
 	if err != nil || !strings.Contains(string(doc), "mod_http_upload_external") {
 		t.Fatalf("README.md does not document the XMPP server settings (%v)", err)
 	}
-	prosody := prosodyConfig("/d", 5222, "http://127.0.0.1:5050/upload/", "v2", "/c", "/k")
-	for _, key := range regexp.MustCompile(`\bhttp_upload_external_[a-z_]+`).FindAllString(string(doc), -1) {
+	prosody := prosodyConfig("/d", 5222, 0, "/c", "/k", uploadExternalComponent("http://127.0.0.1:5050/upload/", "v2")+
+		fileShareComponent("http://127.0.0.1:5050/upload/"))
+	for _, key := range regexp.MustCompile(`\bhttp_(?:upload_external|file_share)_[a-z_]+`).FindAllString(string(doc), -1) {
 		if !strings.Contains(prosody, key+" =") {
 			t.Errorf("the docs show Prosody's %s, which the suite does not set", key)
 		}

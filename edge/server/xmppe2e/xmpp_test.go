@@ -35,11 +35,15 @@ type result struct {
 	outcome              string
 }
 
-// TestXMPPServersAndClients runs Prosody (token v1, then v2) and ejabberd
-// against one upedge, uploads every fixture with go-sendxmpp and slixmpp
-// through the slots those servers hand out, downloads each with HEAD and GET
-// from the GET URL and compares it byte for byte. Then a slot for N bytes is
-// tried with N+1, N-1 and a cut body, which must all leave no file.
+// TestXMPPServersAndClients runs Prosody (mod_http_upload_external with
+// token v1, then v2; the built-in mod_http_file_share with JWTs) and
+// ejabberd against one upedge, uploads every fixture with go-sendxmpp and
+// slixmpp through the slots those servers hand out, downloads each with
+// HEAD and GET from the GET URL and compares it byte for byte, and its
+// Content-Type with the one the client declared. Then a slot for N bytes
+// is tried with N+1, N-1 and a cut body, which must all leave no file.
+// Prosody's file share serving the uploads itself runs the same uploads
+// as a control.
 func TestXMPPServersAndClients(t *testing.T) {
 	ts := needTools(t)
 	began := time.Now()
@@ -62,6 +66,12 @@ func TestXMPPServersAndClients(t *testing.T) {
 		}},
 		{"prosody-v2", func(t *testing.T, dir string) xmppServer {
 			return startProsody(t, dir, baseURL, "v2", certPath, keyPath)
+		}},
+		{"prosody-share", func(t *testing.T, dir string) xmppServer {
+			return startProsodyFileShare(t, dir, baseURL, certPath, keyPath)
+		}},
+		{"prosody-share-own", func(t *testing.T, dir string) xmppServer {
+			return startProsodyFileShare(t, dir, "", certPath, keyPath)
 		}},
 		{"ejabberd", func(t *testing.T, dir string) xmppServer {
 			return startEjabberd(t, dir, baseURL, certPath, keyPath, ts)
@@ -88,7 +98,7 @@ func TestXMPPServersAndClients(t *testing.T) {
 							results = append(results, r)
 						}()
 						start := time.Now()
-						getURL, err := u.upload(srv, dir, f.path)
+						getURL, declared, err := u.upload(srv, dir, f.path)
 						r.took = time.Since(start)
 						if f.size == 0 && srv.refusesEmpty {
 							if err == nil {
@@ -106,12 +116,26 @@ func TestXMPPServersAndClients(t *testing.T) {
 						}
 						t.Logf("uploaded %d bytes in %s; GET URL %s", f.size, r.took.Round(time.Millisecond), getURL)
 						checkSlotName(t, srv, u, getURL, filepath.Base(f.path))
-						served := checkDownload(t, getURL, f)
+						if !srv.own && !strings.HasPrefix(getURL, baseURL) {
+							t.Errorf("GET URL %q is not on the edge (%s)", getURL, baseURL)
+						}
+						served, ctype := checkDownload(t, getURL, f)
+						// What a client declared is known from slixmpp
+						// always, from go-sendxmpp through a JWT slot.
+						switch {
+						case declared == "" && srv.jwt:
+							t.Errorf("%s declared no Content-Type that the test could read", u.name)
+						case declared != "" && ctype != declared:
+							t.Errorf("Content-Type: served %q; the client declared %q", ctype, declared)
+						}
 						if !t.Failed() {
 							r.outcome = "ok (" + served + ")"
 						}
 					})
 				}
+			}
+			if srv.own {
+				return // the control: Prosody's own handler, not the edge
 			}
 			t.Run("slixmpp/size-mismatch", func(t *testing.T) {
 				start := time.Now()
@@ -123,16 +147,34 @@ func TestXMPPServersAndClients(t *testing.T) {
 					results = append(results, result{server: srv.name, client: "slixmpp slot, Go PUT", file: "N+1/N-1/cut",
 						size: mismatchSize, took: time.Since(start), outcome: outcome})
 				}()
+				if srv.jwt {
+					checkJWTSlot(t, srv, store)
+					return
+				}
 				checkSizeMismatch(t, srv, store)
 			})
+			if srv.jwt {
+				t.Run("upedge-sign/expired-jwt", func(t *testing.T) {
+					start := time.Now()
+					defer func() {
+						outcome := "ok (201, GET 200; late PUT 410; GET 410 past expires)"
+						if t.Failed() {
+							outcome = "FAILED"
+						}
+						results = append(results, result{server: srv.name, client: "upedge sign, Go PUT", file: "JWT exp+2s expires+4s",
+							size: 5, took: time.Since(start), outcome: outcome})
+					}()
+					checkExpiredJWT(t, bin, baseURL)
+				})
+			}
 		})
 	}
 
 	var sum strings.Builder
 	fmt.Fprintf(&sum, "suite wall time %s (build, setup and all servers)\n", time.Since(began).Round(time.Millisecond))
-	fmt.Fprintf(&sum, "%-11s %-22s %-18s %9s %8s  %s\n", "server", "client", "file", "bytes", "upload", "result (as served)")
+	fmt.Fprintf(&sum, "%-17s %-22s %-22s %9s %8s  %s\n", "server", "client", "file", "bytes", "upload", "result (as served)")
 	for _, r := range results {
-		fmt.Fprintf(&sum, "%-11s %-22s %-18s %9d %8s  %s\n", r.server, r.client, r.file, r.size, r.took.Round(time.Millisecond), r.outcome)
+		fmt.Fprintf(&sum, "%-17s %-22s %-22s %9d %8s  %s\n", r.server, r.client, r.file, r.size, r.took.Round(time.Millisecond), r.outcome)
 	}
 	t.Log("\n" + sum.String())
 }
@@ -165,8 +207,8 @@ func checkSlotName(t *testing.T, srv xmppServer, u uploader, getURL, name string
 
 // checkDownload fetches getURL with HEAD and GET and compares with f. It
 // returns how the edge served it (Content-Type, and whether as attachment)
-// for the summary.
-func checkDownload(t *testing.T, getURL string, f testFile) (served string) {
+// for the summary, and the Content-Type.
+func checkDownload(t *testing.T, getURL string, f testFile) (served, contentType string) {
 	t.Helper()
 	head, _ := fetch(t, http.MethodHead, getURL, false)
 	get, sum := fetch(t, http.MethodGet, getURL, true)
@@ -192,11 +234,12 @@ func checkDownload(t *testing.T, getURL string, f testFile) (served string) {
 	if sum.n != f.size || sum.sum != f.sum {
 		t.Errorf("GET body: %d bytes, sha256 %x; want %d bytes, sha256 %x", sum.n, sum.sum, f.size, f.sum)
 	}
-	served = get.Header.Get("Content-Type")
+	contentType = get.Header.Get("Content-Type")
+	served = contentType
 	if strings.HasPrefix(get.Header.Get("Content-Disposition"), "attachment") {
 		served += ", attachment"
 	}
-	return served
+	return served, contentType
 }
 
 type bodySum struct {
@@ -305,14 +348,19 @@ func countFiles(t *testing.T, root string) int {
 	return n
 }
 
-// put uploads body with an honest Content-Length and returns the status.
-func put(t *testing.T, rawURL string, body []byte, contentType string) int {
+// put uploads body with an honest Content-Length and returns the status;
+// hdr are more headers ("Name: value"), e.g. a slot's Authorization.
+func put(t *testing.T, rawURL string, body []byte, contentType string, hdr ...string) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, rawURL, bytes.NewReader(body))
 	if err != nil {
 		t.Fatalf("cannot make PUT %s: %v", rawURL, err)
 	}
 	req.Header.Set("Content-Type", contentType)
+	for _, h := range hdr {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatalf("PUT %s: %v", rawURL, err)
@@ -325,7 +373,8 @@ func put(t *testing.T, rawURL string, body []byte, contentType string) int {
 // cutPut declares declared bytes, sends body (shorter) and closes its side,
 // like a client whose connection drops mid-upload. It returns what the edge
 // answered, if anything; the test only cares that nothing was stored.
-func cutPut(t *testing.T, rawURL string, body []byte, declared int, contentType string) string {
+// hdr are more header lines ("Name: value").
+func cutPut(t *testing.T, rawURL string, body []byte, declared int, contentType string, hdr ...string) string {
 	t.Helper()
 	pu, err := url.Parse(rawURL)
 	if err != nil {
@@ -337,7 +386,11 @@ func cutPut(t *testing.T, rawURL string, body []byte, declared int, contentType 
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Minute))
-	fmt.Fprintf(c, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", pu.RequestURI(), pu.Host, contentType, declared)
+	extra := ""
+	for _, h := range hdr {
+		extra += h + "\r\n"
+	}
+	fmt.Fprintf(c, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n", pu.RequestURI(), pu.Host, contentType, declared, extra)
 	_, _ = c.Write(body)
 	_ = c.(*net.TCPConn).CloseWrite()
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)

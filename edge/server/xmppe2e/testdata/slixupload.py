@@ -4,7 +4,7 @@
 Run by the Go tests in edge/xmppe2e against a real Prosody or ejabberd on
 loopback. Prints one JSON object on stdout:
 
-  upload:    {"get": GET_URL}
+  upload:    {"get": GET_URL, "type": CONTENT_TYPE_DECLARED}
   --slot-only: {"put": PUT_URL, "get": GET_URL, "headers": {...}}
 
 The servers use a throwaway self-signed certificate, so certificate checks
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import logging
+import mimetypes
 import os
 import ssl
 import sys
@@ -73,8 +74,13 @@ class Uploader(slixmpp.ClientXMPP):
                 }
             else:
                 upload.upload_service = service
-                url = await upload.upload_file(self.args.file, timeout=120)
-                self.result = {"get": url}
+                # What upload_file() would declare by itself, made
+                # explicit so that the test knows it.
+                ctype = (mimetypes.guess_type(self.args.file)[0]
+                         or upload.default_content_type)
+                url = await upload.upload_file(
+                    self.args.file, content_type=ctype, timeout=120)
+                self.result = {"get": url, "type": ctype}
         except Exception as exc:  # reported to the Go test on stderr
             self.error = "%s: %s" % (type(exc).__name__, exc)
         finally:
