@@ -26,10 +26,10 @@ var (
 )
 
 // applyReceived sets ReceivedHeader when the request carries a valid probe
-// token. Its value is `length=N|chunked|none; expect=100-continue|none;
-// type="CONTENT-TYPE"; uri=RAW`: the Content-Type as a quoted string (""
-// when there is none), and the request URI exactly as received, last, so
-// that nothing in it can be taken for a field.
+// token. Its value is `length=N|chunked|none; type="CONTENT-TYPE";
+// uri=RAW`: the Content-Type as a quoted string ("" when there is none),
+// and the request URI exactly as received, last, so that nothing in it can
+// be taken for a field.
 func (h *Handler) applyReceived(ctx *fasthttp.RequestCtx, sc *scratch) {
 	rh := &ctx.Request.Header
 	probe := rh.PeekBytes(hdrProbe)
@@ -44,12 +44,6 @@ func (h *Handler) applyReceived(ctx *fasthttp.RequestCtx, sc *scratch) {
 		b = append(b, "none"...)
 	default:
 		b = strconv.AppendInt(b, int64(n), 10)
-	}
-	b = append(b, "; expect="...)
-	if ctx.Request.MayContinue() {
-		b = append(b, "100-continue"...)
-	} else {
-		b = append(b, "none"...)
 	}
 	b = append(b, "; type=\""...)
 	for _, c := range rh.ContentType() {
@@ -69,8 +63,6 @@ type Received struct {
 	// Length is the request's Content-Length, or LengthChunked or
 	// LengthNone.
 	Length int64
-	// Expect100 reports whether the request carried Expect: 100-continue.
-	Expect100 bool
 	// ContentType is the request's Content-Type, "" when it had none.
 	ContentType string
 	// URI is the request URI as received: path and query, raw.
@@ -122,8 +114,6 @@ func ParseReceived(v string) (Received, error) {
 				}
 				r.Length = n
 			}
-		case "expect":
-			r.Expect100 = val == "100-continue"
 		}
 	}
 	return r, nil

@@ -27,9 +27,9 @@ func TestProbeReceived(t *testing.T) {
 		status  int
 		want    string // "" is no header
 	}{
-		{"upload", probe, "Content-Length: 5\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n\r\nhello", 201, "length=5; expect=none; type=\"text/plain; charset=\\\"utf-8\\\"\"; uri=" + uri},
-		{"chunked", probe, "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411, "length=chunked; expect=none; type=\"\"; uri=" + uri},
-		{"expect refused", probe, "Content-Length: 6\r\nExpect: 100-continue\r\n\r\n", 403, "length=6; expect=100-continue; type=\"\"; uri=" + uri},
+		{"upload", probe, "Content-Length: 5\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n\r\nhello", 201, "length=5; type=\"text/plain; charset=\\\"utf-8\\\"\"; uri=" + uri},
+		{"chunked", probe, "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411, "length=chunked; type=\"\"; uri=" + uri},
+		{"expect refused", probe, "Content-Length: 6\r\nExpect: 100-continue\r\n\r\n", 403, "length=6; type=\"\"; uri=" + uri},
 		{"no probe", "", "Content-Length: 6\r\n\r\nhello!", 403, ""},
 		{"other secret", string(token.NewSigner([]byte("other")).AppendProbe(nil, time.Now().Unix())), "Content-Length: 6\r\n\r\nhello!", 403, ""},
 		{"stale", string(signer.AppendProbe(nil, time.Now().Unix()-3600)), "Content-Length: 6\r\n\r\nhello!", 403, ""},
@@ -65,7 +65,7 @@ func TestProbeReceived(t *testing.T) {
 	}
 	// A download, too.
 	resp, _ := e.do(http.MethodGet, e.base+"none/x", nil, map[string]string{ProbeHeader: probe})
-	if got, want := resp.Header.Get(ReceivedHeader), "length=none; expect=none; type=\"\"; uri=/upload/none/x"; got != want {
+	if got, want := resp.Header.Get(ReceivedHeader), "length=none; type=\"\"; uri=/upload/none/x"; got != want {
 		t.Errorf("GET: %s: got %q; want %q", ReceivedHeader, got, want)
 	}
 }
@@ -76,10 +76,10 @@ func TestParseReceived(t *testing.T) {
 		want Received
 		err  bool
 	}{
-		{`length=5; expect=none; type="a/b; c=\"d; uri=e\""; uri=/a?b=c; uri=d`, Received{Length: 5, ContentType: `a/b; c="d; uri=e"`, URI: "/a?b=c; uri=d"}, false},
-		{`length=chunked; expect=100-continue; type=""; uri=/`, Received{Length: LengthChunked, Expect100: true, URI: "/"}, false},
-		{`length=none; expect=none; type=""; uri=`, Received{Length: LengthNone}, false},
-		{`length=-3; expect=none; type=""; uri=/`, Received{}, true},
+		{`length=5; type="a/b; c=\"d; uri=e\""; uri=/a?b=c; uri=d`, Received{Length: 5, ContentType: `a/b; c="d; uri=e"`, URI: "/a?b=c; uri=d"}, false},
+		{`length=chunked; type=""; uri=/`, Received{Length: LengthChunked, URI: "/"}, false},
+		{`length=none; type=""; uri=`, Received{Length: LengthNone}, false},
+		{`length=-3; type=""; uri=/`, Received{}, true},
 		{`length=5; type="a`, Received{}, true},
 		{`length=5; type="a"`, Received{}, true},
 		{"length=5", Received{}, true},
