@@ -70,7 +70,9 @@ FUZZ_TARGETS := \
 	./edge/urlpath:FuzzRelative \
 	./backend/httpsem:FuzzParseRange \
 	./edge/ops/compress:FuzzPick \
-	./backend/longname:FuzzMap
+	./backend/longname:FuzzMap \
+	./edge:FuzzHeaderReceived \
+	./edge:FuzzValidHSTS
 
 fuzz-ci:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -64,7 +64,12 @@ type PutInfo struct {
 
 // GetRequest carries the parts of a download request that a store which
 // evaluates ranges and preconditions itself (an upstream origin) passes on.
-// Stores that return Object.File ignore all of it but Head.
+// Stores that return Object.File ignore all of it but Head. Range and
+// IfRange are empty on a HEAD: the edge drops them, as RFC 9110 section
+// 14.2 defines Range for GET only. Values are as the client sent them,
+// list fields joined with ", " when sent on several lines, and a field
+// that may appear once but was sent twice is replaced by one that parses
+// as nothing (so it is ignored).
 type GetRequest struct {
 	Head              bool
 	Range             string

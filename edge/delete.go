@@ -14,7 +14,7 @@ import (
 // 400 for a path outside the prefix or malformed. Another store failure is
 // 502, 504 or 500.
 func (h *Handler) delete(ctx *fasthttp.RequestCtx, sc *scratch, k *keys) {
-	if status := h.slotPath(ctx, sc); status != 0 {
+	if status := h.slotPath(ctx.URI().PathOriginal(), sc); status != 0 {
 		h.fail(ctx, status)
 		return
 	}

@@ -18,7 +18,7 @@ var (
 )
 
 func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
-	if status := h.slotPath(ctx, sc); status != 0 {
+	if status := h.slotPath(ctx.URI().PathOriginal(), sc); status != 0 {
 		h.fail(ctx, status)
 		return
 	}
@@ -26,6 +26,12 @@ func (h *Handler) get(ctx *fasthttp.RequestCtx, sc *scratch) {
 	// each Peek normalises its key, which showed in profiles.
 	ctx.Request.Header.VisitAll(sc.visitDL)
 	d := &sc.dl
+	if ctx.IsHead() {
+		// RFC 9110 section 14.2: a server MUST ignore Range on any
+		// method but GET, and If-Range goes with it (section 13.1.5):
+		// a HEAD is answered as the GET without them.
+		d.rng, d.ifRange = nil, nil
+	}
 	// In the pooled scratch: a local passed to the store through the
 	// interface would be allocated on every download. Absent headers
 	// convert to "" without allocating.
@@ -79,22 +85,37 @@ func (h *Handler) cacheControl(rh *fasthttp.ResponseHeader, sc *scratch, obj *ba
 	rh.SetCanonical(hdrCacheControl, sc.buf)
 }
 
-// entityHeaders sets what every answer about obj carries, 304 included.
-func (h *Handler) entityHeaders(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
+// validators sets ETag and Last-Modified (mod, zero: none). On a 304
+// (notModified) Last-Modified is left out when there is an ETag: RFC 9110
+// section 15.4.5 rules out metadata beyond ETag, Cache-Control, Expires,
+// Vary, Content-Location and Date "unless said metadata exists for the
+// purpose of guiding cache updates (e.g., Last-Modified might be useful if
+// the response does not have an ETag field)".
+func (h *Handler) validators(ctx *fasthttp.RequestCtx, sc *scratch, etag string, mod time.Time, notModified bool) {
 	rh := &ctx.Response.Header
-	h.cacheControl(rh, sc, obj)
-	if obj.ETag != "" {
-		rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
+	if etag != "" {
+		rh.SetCanonical(hdrETag, stringBytes(etag))
 	}
-	if !obj.ModTime.IsZero() {
-		sc.buf = fasthttp.AppendHTTPDate(sc.buf[:0], obj.ModTime)
+	if !mod.IsZero() && (etag == "" || !notModified) {
+		sc.buf = fasthttp.AppendHTTPDate(sc.buf[:0], mod)
 		rh.SetCanonical(hdrLastModified, sc.buf)
 	}
 }
 
+// notModified answers 304 with what section 15.4.5 requires of it (ETag,
+// Cache-Control; Vary is set already) and nothing that describes a body:
+// no Content-Type, Content-Encoding, Content-Length, Content-Disposition.
+func (h *Handler) notModified(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object, mod time.Time) {
+	h.cacheControl(&ctx.Response.Header, sc, obj)
+	h.validators(ctx, sc, obj.ETag, mod, true)
+	ctx.SetStatusCode(fasthttp.StatusNotModified)
+}
+
 // serveFile answers a download of a local object: preconditions in the
-// order of RFC 9110 section 13.2.2, then a single byte range or the whole
-// object, a file sent with sendfile.
+// order of RFC 9110 section 13.2.2, then a byte range (section 14) or the
+// whole object, a file sent with sendfile. Only 200, 206 and 304 carry
+// the long Cache-Control: with it, a cache could keep a 412 or a 416 as
+// the answer for the URL.
 func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
 	handedOver := false
 	defer func() {
@@ -103,40 +124,53 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		}
 	}()
 	d := &sc.dl
+	enc := ""
 	if h.enc != nil {
-		h.encode(ctx, d, obj)
+		// Before the preconditions: a compressed variant has an ETag of
+		// its own, which they must compare against.
+		enc = h.encode(ctx, d, obj)
 	}
-	h.entityHeaders(ctx, sc, obj)
+	mod := httpsem.LastModified(obj.ModTime, sc.now)
 	pre := httpsem.Headers[[]byte]{IfMatch: d.ifMatch, IfUnmodifiedSince: d.ifUnmodifiedSince,
 		IfNoneMatch: d.ifNoneMatch, IfModifiedSince: d.ifModifiedSince}
-	switch httpsem.Evaluate(pre, obj.ETag, obj.ModTime) {
+	switch httpsem.Evaluate(pre, obj.ETag, mod) {
 	case httpsem.PreconditionFailed:
 		h.fail(ctx, fasthttp.StatusPreconditionFailed)
 		return
 	case httpsem.NotModified:
-		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		h.notModified(ctx, sc, obj, mod)
 		return
 	}
 	rh := &ctx.Response.Header
-	rh.SetContentType(obj.ContentType)
-	rh.SetCanonical(hdrAcceptRanges, valBytes)
-	sc.buf = applySafe(rh, obj.ContentType, sc.path, sc.buf)
-
 	start, length, status := int64(0), obj.Size, fasthttp.StatusOK
-	if rng := d.rng; len(rng) > 0 && httpsem.IfRange(d.ifRange, obj.ETag, obj.ModTime) {
-		s, l, ok, satisfiable := httpsem.ParseRange(rng, obj.Size)
-		switch {
-		case !satisfiable:
+	if len(d.rng) > 0 && httpsem.IfRange(d.ifRange, obj.ETag, mod) {
+		s, l, r := httpsem.ParseRange(d.rng, obj.Size)
+		switch r {
+		case httpsem.RangeUnsatisfiable:
+			// Section 15.5.17: the current length, for the client to
+			// ask again.
 			sc.buf = httpsem.AppendUnsatisfiedRange(sc.buf[:0], obj.Size)
 			rh.SetCanonical(hdrContentRange, sc.buf)
 			h.fail(ctx, fasthttp.StatusRequestedRangeNotSatisfiable)
 			return
-		case ok:
+		case httpsem.RangeOK:
 			start, length, status = s, l, fasthttp.StatusPartialContent
 			sc.buf = httpsem.AppendContentRange(sc.buf[:0], s, l, obj.Size)
 			rh.SetCanonical(hdrContentRange, sc.buf)
 		}
 	}
+	// A 206 carries the headers of the 200, representation metadata
+	// included, also when answering If-Range, where section 15.3.7 says
+	// it SHOULD NOT: the safety headers and the type must reach a client
+	// that does not merge them with a stored answer.
+	h.cacheControl(rh, sc, obj)
+	h.validators(ctx, sc, obj.ETag, mod, false)
+	if enc != "" {
+		rh.SetCanonical(hdrContentEncoding, stringBytes(enc))
+	}
+	rh.SetContentType(obj.ContentType)
+	rh.SetCanonical(hdrAcceptRanges, valBytes)
+	sc.buf = applySafe(rh, obj.ContentType, sc.path, sc.buf)
 	ctx.SetStatusCode(status)
 	if ctx.IsHead() {
 		rh.SetContentLength(int(length))
@@ -154,27 +188,25 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.
 		}
 	}
 	// fasthttp sends an *os.File body with sendfile, bounded to length,
-	// and closes it once sent.
-	ctx.Response.SetBodyStream(obj.File, int(length))
+	// and closes it once sent; sent counts what went out.
+	ctx.Response.SetBodyStream(h.sent(obj.File, obj.File), int(length))
 	handedOver = true
 }
 
 // encode swaps obj's file for a compressed variant when the encoder has
-// one for this client. Never for a Range request: ranges address the
-// identity bytes. Answers vary by Accept-Encoding whenever the type is
-// compressible, so that caches keep the variants apart.
-func (h *Handler) encode(ctx *fasthttp.RequestCtx, d *downloadHeaders, obj *backend.Object) {
+// one for this client and returns its Content-Encoding token ("" for none),
+// which the caller sets on a 200 only. Never for a Range request: ranges
+// address the identity bytes. Answers vary by Accept-Encoding whenever the
+// type is compressible, so that caches keep the variants apart.
+func (h *Handler) encode(ctx *fasthttp.RequestCtx, d *downloadHeaders, obj *backend.Object) string {
 	if !h.enc.Applies(obj.ContentType, obj.Size) {
-		return
+		return ""
 	}
-	rh := &ctx.Response.Header
-	rh.SetCanonical(hdrVary, valAcceptEncoding)
+	ctx.Response.Header.SetCanonical(hdrVary, valAcceptEncoding)
 	if len(d.rng) > 0 {
-		return
+		return ""
 	}
-	if enc := h.enc.Encode(obj, d.acceptEncoding); enc != "" {
-		rh.SetCanonical(hdrContentEncoding, stringBytes(enc))
-	}
+	return h.enc.Encode(obj, d.acceptEncoding)
 }
 
 var (
@@ -184,7 +216,8 @@ var (
 )
 
 // passOn relays an answer an upstream origin has already shaped (status,
-// range, validators), adding our own safety and CORS headers.
+// range, validators), adding our own safety and CORS headers, by the rules
+// serveFile follows for local files.
 func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
 	handedOver := false
 	defer func() {
@@ -193,71 +226,149 @@ func (h *Handler) passOn(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Obj
 		}
 	}()
 	rh := &ctx.Response.Header
-	h.cacheControl(rh, sc, obj)
-	if obj.ETag != "" {
-		rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
-	}
-	if obj.LastModified != "" {
-		rh.SetCanonical(hdrLastModified, stringBytes(obj.LastModified))
-	} else if !obj.ModTime.IsZero() {
-		sc.buf = fasthttp.AppendHTTPDate(sc.buf[:0], obj.ModTime)
-		rh.SetCanonical(hdrLastModified, sc.buf)
-	}
 	status := obj.Status
 	if status == 0 {
 		status = fasthttp.StatusOK
 	}
-	ctx.SetStatusCode(status)
-	if obj.ContentRange != "" {
-		rh.SetCanonical(hdrContentRange, stringBytes(obj.ContentRange))
-	}
-	if status == fasthttp.StatusNotModified {
+	switch status {
+	case fasthttp.StatusNotModified:
+		h.cacheControl(rh, sc, obj)
+		if obj.ETag != "" {
+			rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
+		} else {
+			h.originDate(ctx, sc, obj)
+		}
+		ctx.SetStatusCode(status)
+		return
+	case fasthttp.StatusPreconditionFailed:
+		h.fail(ctx, status)
+		return
+	case fasthttp.StatusRequestedRangeNotSatisfiable:
+		if obj.ContentRange != "" {
+			rh.SetCanonical(hdrContentRange, stringBytes(obj.ContentRange))
+		}
+		h.fail(ctx, status)
 		return
 	}
-	if status == fasthttp.StatusOK || status == fasthttp.StatusPartialContent {
-		ct := obj.ContentType
-		if ct == "" {
-			ct = httpsem.DefaultContentType
-		}
-		rh.SetContentType(ct)
-		rh.SetCanonical(hdrAcceptRanges, valBytes)
-		sc.buf = applySafe(rh, ct, sc.path, sc.buf)
+	ctx.SetStatusCode(status)
+	h.cacheControl(rh, sc, obj)
+	if obj.ETag != "" {
+		rh.SetCanonical(hdrETag, stringBytes(obj.ETag))
 	}
+	h.originDate(ctx, sc, obj)
+	if status == fasthttp.StatusPartialContent && obj.ContentRange != "" {
+		rh.SetCanonical(hdrContentRange, stringBytes(obj.ContentRange))
+	}
+	ct := obj.ContentType
+	if ct == "" {
+		ct = httpsem.DefaultContentType
+	}
+	rh.SetContentType(ct)
+	rh.SetCanonical(hdrAcceptRanges, valBytes)
+	sc.buf = applySafe(rh, ct, sc.path, sc.buf)
 	if ctx.IsHead() || obj.Body == nil {
 		if obj.ContentLength >= 0 {
 			rh.SetContentLength(int(obj.ContentLength))
 		}
 		return
 	}
-	ctx.Response.SetBodyStream(obj.Body, int(obj.ContentLength))
+	ctx.Response.SetBodyStream(h.sent(obj.Body, obj.Body), int(obj.ContentLength))
 	handedOver = true
 }
 
+// originDate sets the origin's Last-Modified, as it sent it.
+func (h *Handler) originDate(ctx *fasthttp.RequestCtx, sc *scratch, obj *backend.Object) {
+	rh := &ctx.Response.Header
+	if obj.LastModified != "" {
+		rh.SetCanonical(hdrLastModified, stringBytes(obj.LastModified))
+	} else if !obj.ModTime.IsZero() {
+		sc.buf = fasthttp.AppendHTTPDate(sc.buf[:0], obj.ModTime)
+		rh.SetCanonical(hdrLastModified, sc.buf)
+	}
+}
+
 // downloadHeaders are the request headers a download depends on, gathered
-// in one VisitAll. The slices alias the request: valid until the handler
-// returns.
+// in one VisitAll. The slices alias the request, or lists: valid until the
+// handler returns.
 type downloadHeaders struct {
 	rng, ifRange, ifMatch, ifNoneMatch []byte
 	ifModifiedSince, ifUnmodifiedSince []byte
 	acceptEncoding                     []byte
+	// seen has a bit per field above that was sent, to tell a field sent
+	// on two lines.
+	seen uint8
+	// lists holds If-Match and If-None-Match joined from several lines;
+	// kept across requests by putScratch.
+	lists [2][]byte
 }
+
+const (
+	seenRange = 1 << iota
+	seenIfRange
+	seenIfMatch
+	seenIfNoneMatch
+	seenIfModifiedSince
+	seenIfUnmodifiedSince
+)
+
+// twice stands for a field that may appear once but was sent on two
+// lines: it parses as nothing, so the field is ignored. RFC 9110: an
+// If-Modified-Since or If-Unmodified-Since with more than one member MUST
+// be ignored (sections 13.1.3, 13.1.4); a Range that is not one
+// ranges-specifier, and an If-Range that is not one validator, are
+// ignored likewise (sections 14.2, 13.1.5).
+var twice = []byte{0}
 
 // visit is the VisitAll callback; fasthttp hands keys in canonical form.
 func (d *downloadHeaders) visit(k, v []byte) {
 	switch string(k) {
 	case fasthttp.HeaderRange:
-		d.rng = v
+		d.rng = d.single(seenRange, v)
 	case fasthttp.HeaderIfRange:
-		d.ifRange = v
+		d.ifRange = d.single(seenIfRange, v)
 	case fasthttp.HeaderIfMatch:
-		d.ifMatch = v
+		d.ifMatch = d.list(seenIfMatch, 0, d.ifMatch, v)
 	case fasthttp.HeaderIfNoneMatch:
-		d.ifNoneMatch = v
+		d.ifNoneMatch = d.list(seenIfNoneMatch, 1, d.ifNoneMatch, v)
 	case fasthttp.HeaderIfModifiedSince:
-		d.ifModifiedSince = v
+		d.ifModifiedSince = d.single(seenIfModifiedSince, v)
 	case fasthttp.HeaderIfUnmodifiedSince:
-		d.ifUnmodifiedSince = v
+		d.ifUnmodifiedSince = d.single(seenIfUnmodifiedSince, v)
 	case fasthttp.HeaderAcceptEncoding:
 		d.acceptEncoding = v
 	}
+}
+
+func (d *downloadHeaders) single(bit uint8, v []byte) []byte {
+	if d.seen&bit != 0 {
+		return twice
+	}
+	d.seen |= bit
+	return v
+}
+
+// list joins a list field sent on several lines with ", " (RFC 9110
+// section 5.3: the same as one line with the members of all).
+func (d *downloadHeaders) list(bit uint8, i int, old, v []byte) []byte {
+	if d.seen&bit == 0 {
+		d.seen |= bit
+		return v
+	}
+	if len(old) == 0 {
+		return v
+	}
+	if len(v) == 0 {
+		return old
+	}
+	l := append(d.lists[i][:0], old...)
+	l = append(append(l, ", "...), v...)
+	d.lists[i] = l
+	return l
+}
+
+// reset clears d for the next request, keeping the lists' memory.
+func (d *downloadHeaders) reset() {
+	lists := d.lists
+	*d = downloadHeaders{}
+	d.lists = [2][]byte{lists[0][:0], lists[1][:0]}
 }

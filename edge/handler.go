@@ -9,10 +9,12 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,10 +38,17 @@ const (
 	DefaultReadTimeout = 60 * time.Second
 	// DefaultIdleTimeout closes keep-alive connections idle this long.
 	DefaultIdleTimeout = 120 * time.Second
+	// DefaultMaxHeaderLine is nginx's default for one line of a request
+	// head (a buffer of large_client_header_buffers).
+	DefaultMaxHeaderLine = 8 << 10
 	// DefaultCORSOrigin lets the web clients of any chat domain upload
 	// (Converse.js, Movim, JSXC); the slots' tokens are what protect
 	// uploads, not the origin.
 	DefaultCORSOrigin = "*"
+	// DefaultHSTS tells browsers to reach the edge only over HTTPS for a
+	// year once they have seen it over TLS. It does not cover
+	// subdomains: the upload host's parent domain is not ours to commit.
+	DefaultHSTS = "max-age=31536000"
 )
 
 // Options configure a Handler. The zero value of each field means its
@@ -61,9 +70,20 @@ type Options struct {
 	// BodyReadTimeout cuts an upload whose client sends nothing for this
 	// long. Default DefaultReadTimeout.
 	BodyReadTimeout time.Duration
+	// MaxHeaderLine bounds each line of a request head, in bytes: a
+	// longer request line is answered 414, a longer header field line
+	// 431, as nginx's large_client_header_buffers does. Default
+	// DefaultMaxHeaderLine. (The server bounds the whole head:
+	// ServerOptions.MaxHeaderBytes.)
+	MaxHeaderLine int
 	// CORSOrigin is sent as Access-Control-Allow-Origin; default
 	// DefaultCORSOrigin.
 	CORSOrigin string
+	// HSTS is sent as Strict-Transport-Security on every answer over TLS
+	// (RFC 6797), e.g. DefaultHSTS. Unlike the other fields, "" means
+	// none: operators turn it off with an empty value, and the config's
+	// default is DefaultHSTS. It must pass ValidHSTS.
+	HSTS string
 	// Logger receives internal errors (never shown to clients); default
 	// slog.Default().
 	Logger *slog.Logger
@@ -132,10 +152,16 @@ type Handler struct {
 	prefixBytes []byte
 	maxSize     int64
 	bodyWait    time.Duration
-	cors        corsHeaders
+	answer      answerHeaders
 	log         *slog.Logger
+	maxLine     int
 	scratch     sync.Pool // of *scratch
 	lingers     sync.Pool // of *lingering
+	sents       sync.Pool // of *sentBody
+
+	// lingeringConns counts the connections of refusals being closed
+	// (put.go, lingering), which fasthttp no longer counts.
+	lingeringConns atomic.Int64
 
 	admit     Admitter
 	enc       Encoder
@@ -152,6 +178,8 @@ type scratch struct {
 	jwt    token.JWTClaims // a JWT's claims; up's slices may point into it
 	dl     downloadHeaders
 	getReq backend.GetRequest // aliases dl's headers as strings
+	uri    fasthttp.URI       // parsed from the header in HeaderReceived
+	now    time.Time          // when the handler started
 	// visitDL is sc.dl.visit as a value made once: a method value per
 	// request would allocate.
 	visitDL func(k, v []byte)
@@ -168,11 +196,19 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	if opts.BodyReadTimeout <= 0 {
 		opts.BodyReadTimeout = DefaultReadTimeout
 	}
+	if opts.MaxHeaderLine <= 0 {
+		opts.MaxHeaderLine = DefaultMaxHeaderLine
+	}
 	if opts.CORSOrigin == "" {
 		opts.CORSOrigin = DefaultCORSOrigin
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.HSTS != "" {
+		if err := ValidHSTS(opts.HSTS); err != nil {
+			return nil, fmt.Errorf("cannot start the edge: Strict-Transport-Security %q: %w", opts.HSTS, err)
+		}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -182,7 +218,8 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 		prefix:   urlpath.NormalizePrefix(opts.Prefix),
 		maxSize:  opts.MaxFileSize,
 		bodyWait: opts.BodyReadTimeout,
-		cors:     newCORSHeaders(opts.CORSOrigin),
+		maxLine:  opts.MaxHeaderLine,
+		answer:   newAnswerHeaders(opts.CORSOrigin, opts.HSTS),
 		log:      opts.Logger,
 		v3Window: opts.V3Window,
 		now:      opts.Now,
@@ -202,6 +239,7 @@ func New(opts Options, store backend.Store) (*Handler, error) {
 	h.keys.Store(k)
 	h.prefixBytes = []byte(h.prefix)
 	h.lingers.New = h.newLingering
+	h.sents.New = func() any { return &sentBody{h: h} }
 	h.scratch.New = func() any {
 		sc := &scratch{path: make([]byte, 0, 512), buf: make([]byte, 0, 1024)}
 		sc.visitDL = sc.dl.visit
@@ -264,9 +302,17 @@ func (h *Handler) Prefix() string { return h.prefix }
 
 // ServeHTTP is the fasthttp.RequestHandler of the edge.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
-	h.cors.apply(&ctx.Response.Header)
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
+	sc.now = h.now()
+	h.answer.apply(ctx)
+	if status := h.headStatus(&ctx.Request.Header); status != 0 {
+		h.takeEarly(ctx)
+		// After takeEarly, which puts back a held Content-Length.
+		h.applyReceived(ctx, sc)
+		h.refuse(ctx, status)
+		return
+	}
 	h.applyReceived(ctx, sc)
 	m := ctx.Method()
 	switch string(m) {
@@ -276,24 +322,31 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 		h.get(ctx, sc)
 	case fasthttp.MethodOptions:
 		allow := h.keys.Load().allow
-		h.cors.applyPreflight(&ctx.Response.Header, allow)
+		h.answer.applyPreflight(&ctx.Response.Header, allow)
 		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, allow)
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 	case fasthttp.MethodDelete:
 		if k := h.keys.Load(); k.verifier.DeleteEnabled() {
+			// A secret reloaded since HeaderReceived may have held a
+			// body back for a 405: it is the request's again.
+			h.takeEarly(ctx)
 			h.delete(ctx, sc, k)
 			return
 		}
 		fallthrough
 	default:
+		h.takeEarly(ctx)
 		ctx.Response.Header.SetBytesV(fasthttp.HeaderAllow, h.keys.Load().allow)
-		h.fail(ctx, fasthttp.StatusMethodNotAllowed)
+		h.refuse(ctx, fasthttp.StatusMethodNotAllowed)
 	}
 }
 
 // ExpectContinue is the fasthttp ExpectHandler: it answers an
 // "Expect: 100-continue" PUT with its final status instead of 100 Continue
 // when the headers alone doom it, so the client never sends the body.
+// Behind NewServer, HeaderReceived has decided already and dropped the
+// Expect of a refused PUT (the handler answers it), so this only confirms
+// the accepted ones; without it, it decides itself.
 func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 	if !ctx.IsPut() {
 		return fasthttp.StatusContinue
@@ -301,31 +354,101 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
 	h.applyReceived(ctx, sc)
-	status := h.checkPut(ctx, sc)
-	if status == 0 {
-		// A taken name, too, is refused before the client sends the
-		// body. The handler asks the store again: another upload may
-		// win in between, and Put refuses to overwrite anyway.
-		switch exists, err := h.store.Exists(h.uploadCtx, string(sc.path)); {
-		case err != nil:
-			status = h.storeStatus("exists", string(sc.path), err)
-		case exists:
-			status = fasthttp.StatusConflict
-		}
-	}
-	if status != 0 {
+	// A taken name, too, is refused before the client sends the body.
+	// The handler asks the store again unless HeaderReceived did: another
+	// upload may win in between, and Put refuses to overwrite anyway.
+	early, known := h.peekEarly(ctx)
+	if status := h.decidePut(ctx, sc, early, known); status != 0 {
 		// fasthttp writes the status we return as the whole answer; the
 		// CORS headers must be on it too, or a browser hides it.
-		h.cors.apply(&ctx.Response.Header)
+		h.answer.apply(ctx)
 		return status
 	}
 	return fasthttp.StatusContinue
 }
 
+// ServeError is the fasthttp ErrorHandler: it answers a request fasthttp
+// could not read, with the same headers (CORS, HSTS) as every other
+// answer: 431 for a head larger than ServerOptions.MaxHeaderBytes, 408
+// when the head did not arrive within the read timeout, 400 for anything
+// malformed. fasthttp adds Connection: close and closes the connection.
+func (h *Handler) ServeError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var nerr net.Error
+	status := fasthttp.StatusBadRequest
+	switch {
+	case errors.As(err, &small):
+		status = fasthttp.StatusRequestHeaderFieldsTooLarge
+	case errors.As(err, &nerr) && nerr.Timeout():
+		status = fasthttp.StatusRequestTimeout
+	}
+	if rh := &ctx.Request.Header; len(rh.RawHeaders()) == 0 && string(rh.RequestURI()) == "/" {
+		// Nothing of the request could be read, or too little to be
+		// sure of its method.
+		unknownRequest(ctx)
+	}
+	h.answer.apply(ctx)
+	h.fail(ctx, status)
+}
+
+// unknownRequest marks ctx's request as one whose request line was not
+// read: its method is "-" (as nginx logs it), not fasthttp's default GET.
+func unknownRequest(ctx *fasthttp.RequestCtx) {
+	ctx.Request.Header.SetMethodBytes(methodUnknown)
+}
+
+var (
+	methodUnknown = []byte("-")
+	crByte        = []byte{'\r'}
+)
+
+// Overloaded answers a request on a connection over the server's cap
+// (Server.Overloaded): 503 with Retry-After, and the headers of every
+// answer.
+func (h *Handler) Overloaded(ctx *fasthttp.RequestCtx) {
+	h.answer.apply(ctx)
+	ctx.Response.Header.SetCanonical(hdrRetryAfter, valRetryAfter)
+	h.fail(ctx, fasthttp.StatusServiceUnavailable)
+}
+
+var (
+	hdrRetryAfter = []byte("Retry-After")
+	// valRetryAfter: connections come and go in seconds.
+	valRetryAfter = []byte("2")
+)
+
+// headStatus bounds each line of a request head by h.maxLine: a longer
+// request line is 414 (RFC 9110 section 15.5.15), a longer header field
+// line 431 (RFC 6585 section 5); nginx answers both (with 414 and 400) at
+// 8 KiB. The whole head is bounded by fasthttp's read buffer
+// (ServeError).
+func (h *Handler) headStatus(rh *fasthttp.RequestHeader) int {
+	if len(rh.Method())+len(rh.RequestURI())+len(rh.Protocol())+2 > h.maxLine {
+		return fasthttp.StatusRequestURITooLong
+	}
+	raw := rh.RawHeaders()
+	if len(raw) <= h.maxLine {
+		return 0
+	}
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimSuffix(line, crByte)
+		if len(line) > h.maxLine {
+			return fasthttp.StatusRequestHeaderFieldsTooLarge
+		}
+	}
+	return 0
+}
+
 // putScratch returns sc to the pool, dropping its alias of the request.
 func (h *Handler) putScratch(sc *scratch) {
 	sc.up = upload{}
-	sc.dl = downloadHeaders{}
+	sc.dl.reset()
 	sc.getReq = backend.GetRequest{}
 	h.scratch.Put(sc)
 }
@@ -380,11 +503,11 @@ func statusOf(err error) int {
 	return fasthttp.StatusInternalServerError
 }
 
-// slotPath decodes the request path into sc.path; a non-zero status means
-// the request must be refused with it.
-func (h *Handler) slotPath(ctx *fasthttp.RequestCtx, sc *scratch) int {
+// slotPath decodes the raw request path into sc.path; a non-zero status
+// means the request must be refused with it.
+func (h *Handler) slotPath(raw []byte, sc *scratch) int {
 	var err error
-	sc.path, err = urlpath.Relative(sc.path[:0], ctx.URI().PathOriginal(), h.prefix)
+	sc.path, err = urlpath.Relative(sc.path[:0], raw, h.prefix)
 	switch {
 	case err == nil:
 		return 0

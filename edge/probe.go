@@ -37,7 +37,13 @@ func (h *Handler) applyReceived(ctx *fasthttp.RequestCtx, sc *scratch) {
 		return
 	}
 	b := append(sc.buf[:0], "length="...)
-	switch n := rh.ContentLength(); {
+	n := rh.ContentLength()
+	if _, held, ok := parseEarly(rh.PeekBytes(hdrEarly)); ok && held > 0 && n == 0 {
+		// HeaderReceived set the length of a refused request aside
+		// (early.go); it is what the request came with.
+		n = int(held)
+	}
+	switch {
 	case n == -1:
 		b = append(b, "chunked"...)
 	case n < 0 || (n == 0 && !hasContentLength(rh.RawHeaders())):

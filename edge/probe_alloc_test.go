@@ -35,9 +35,16 @@ func TestProbeAllocatesNothing(t *testing.T) {
 	req.Header.Set(ProbeHeader, string(token.NewSigner([]byte(testSecret)).AppendProbe(nil, time.Now().Unix())))
 	var ctx fasthttp.RequestCtx
 	ctx.Init(&req, nil, nil)
+	rh := &ctx.Request.Header
+	// As fasthttp runs them (TestRoutingAllocatesNothing): HeaderReceived
+	// on the header, which refuses this PUT and sets its length aside,
+	// then the handler, then the reset of the user values.
 	run := func() {
 		ctx.Response.Reset()
+		rh.SetContentLength(10)
+		h.HeaderReceived(rh)
 		h.ServeHTTP(&ctx)
+		ctx.ResetUserValues()
 	}
 	run()
 	if got := ctx.Response.StatusCode(); got != fasthttp.StatusForbidden {
@@ -49,7 +56,10 @@ func TestProbeAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(500, run); n != 0 {
 		t.Errorf("%v allocations per request with a probe; want 0", n)
 	}
-	if n := testing.AllocsPerRun(500, func() { h.ExpectContinue(&ctx) }); n != 0 {
+	if n := testing.AllocsPerRun(500, func() {
+		rh.SetContentLength(10)
+		h.ExpectContinue(&ctx)
+	}); n != 0 {
 		t.Errorf("ExpectContinue: %v allocations per request with a probe; want 0", n)
 	}
 }

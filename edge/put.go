@@ -32,6 +32,7 @@ var (
 	hdrWWWAuth    = []byte("WWW-Authenticate")
 	valBearer     = []byte("Bearer")
 	defaultCT     = []byte(token.DefaultContentType)
+	hdrIfMatch    = []byte("If-Match")
 )
 
 // upload is what the token of a PUT vouched for, as checkPut found it.
@@ -56,12 +57,16 @@ type upload struct {
 // limit and token (a JWT in the Authorization header, else the strongest
 // query token). It returns 0 and fills sc.up when the upload may go on,
 // or the status to refuse it with. sc.path holds the slot path afterwards.
-// It does not look at the store.
-func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) int {
-	if status := h.slotPath(ctx, sc); status != 0 {
+// It does not look at the store. rh and uri are the request's, or, in
+// HeaderReceived, its header and a URI parsed from it; ctx is nil there,
+// and only with a ctx is the outcome recorded on the request (why a token
+// failed, a previous secret, WWW-Authenticate), so that it is recorded
+// once. admit asks the Admitter (quotas) too; it is false where
+// HeaderReceived asked it already, so that a refusal is counted once.
+func (h *Handler) checkPut(rh *fasthttp.RequestHeader, uri *fasthttp.URI, sc *scratch, admit bool, ctx *fasthttp.RequestCtx) int {
+	if status := h.slotPath(uri.PathOriginal(), sc); status != 0 {
 		return status
 	}
-	rh := &ctx.Request.Header
 	jwt, isJWT := bearer(rh.PeekBytes(hdrAuthz))
 	size := int64(rh.ContentLength())
 	// -1 is chunked, -2 no length; fasthttp turns -2 into 0 once it has
@@ -81,7 +86,9 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) int {
 	if isJWT {
 		var err error
 		if key, err = k.verifier.VerifyJWT(jwt, sc.path, size, &sc.jwt); err != nil {
-			h.tokenRefused(ctx, sc, err)
+			if ctx != nil {
+				h.tokenRefused(ctx, sc, err)
+			}
 			return jwtRefusal(ctx, err)
 		}
 		sc.up = upload{size: sc.jwt.FileSize, chunked: chunked, contentType: sc.jwt.FileType,
@@ -94,7 +101,7 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) int {
 		if len(ct) > maxContentType {
 			return fasthttp.StatusBadRequest
 		}
-		args := ctx.QueryArgs()
+		args := uri.QueryArgs()
 		ver, mac := pickToken(args)
 		c := token.Claims{Path: sc.path, Size: size, ContentType: ct}
 		switch ver {
@@ -108,13 +115,15 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) int {
 				c.Timestamp = args.PeekBytes(paramTS)
 			}
 		case token.V3Expires:
-			c.Method = ctx.Method()
+			c.Method = rh.Method()
 			c.Expires = args.PeekBytes(paramExpires)
 			c.Prefix = h.prefixBytes
 		}
 		var err error
 		if key, err = k.verifier.Verify(ver, mac, &c); err != nil {
-			h.tokenRefused(ctx, sc, err)
+			if ctx != nil {
+				h.tokenRefused(ctx, sc, err)
+			}
 			return fasthttp.StatusForbidden
 		}
 		sc.up = upload{size: size, contentType: ct}
@@ -127,13 +136,50 @@ func (h *Handler) checkPut(ctx *fasthttp.RequestCtx, sc *scratch) int {
 	} else if len(sc.up.contentType) > maxContentType {
 		return fasthttp.StatusBadRequest
 	}
-	if key.Old() {
+	if key.Old() && ctx != nil {
 		markOldSecret(ctx)
 	}
-	if h.admit != nil && len(sc.up.uploader) > 0 && !h.admit.Allow(sc.up.uploader, sc.up.size) {
+	if admit && h.admit != nil && len(sc.up.uploader) > 0 && !h.admit.Allow(sc.up.uploader, sc.up.size) {
 		return fasthttp.StatusRequestEntityTooLarge
 	}
 	return 0
+}
+
+// checkStore decides a PUT that passed checkPut on what the store says of
+// its name (sc.path), and on its preconditions: a taken name is 409, a
+// store that cannot be asked 5xx, and an If-Match 412, since a new upload
+// has no current representation to match (RFC 9110 section 13.1.1; the
+// 409 comes first, section 13.2.1: preconditions are evaluated only where
+// the answer would otherwise be a success).
+func (h *Handler) checkStore(rh *fasthttp.RequestHeader, sc *scratch) int {
+	switch exists, err := h.store.Exists(h.uploadCtx, string(sc.path)); {
+	case err != nil:
+		return h.storeStatus("exists", string(sc.path), err)
+	case exists:
+		return fasthttp.StatusConflict
+	}
+	pre := httpsem.Headers[[]byte]{IfMatch: rh.PeekBytes(hdrIfMatch)}
+	if httpsem.EvaluateAbsent(pre) == httpsem.PreconditionFailed {
+		return fasthttp.StatusPreconditionFailed
+	}
+	return 0
+}
+
+// decidePut runs every check of a PUT that needs no body: checkPut, then,
+// when known is false, checkStore; known, early carry the answer of a
+// checkStore that HeaderReceived ran already (takeEarly). What checkPut
+// learns is recorded on ctx.
+func (h *Handler) decidePut(ctx *fasthttp.RequestCtx, sc *scratch, early int, known bool) int {
+	rh := &ctx.Request.Header
+	status := h.checkPut(rh, ctx.URI(), sc, !known, ctx)
+	switch {
+	case status != 0:
+	case known:
+		status = early
+	default:
+		status = h.checkStore(rh, sc)
+	}
+	return status
 }
 
 // bearer returns the token of an "Authorization: Bearer TOKEN" header
@@ -154,7 +200,8 @@ func bearer(v []byte) ([]byte, bool) {
 
 // jwtRefusal is the status of a refused JWT, as Prosody's own handler
 // answers: 410 past exp, 400 for another slot or file name, 413 for
-// another size, and otherwise 401 with WWW-Authenticate: Bearer.
+// another size, and otherwise 401 with WWW-Authenticate: Bearer (set on
+// ctx's answer; ctx is nil in HeaderReceived, which only decides).
 func jwtRefusal(ctx *fasthttp.RequestCtx, err error) int {
 	switch err {
 	case token.ErrExpired:
@@ -164,7 +211,9 @@ func jwtRefusal(ctx *fasthttp.RequestCtx, err error) int {
 	case token.ErrWrongSize:
 		return fasthttp.StatusRequestEntityTooLarge
 	}
-	ctx.Response.Header.SetCanonical(hdrWWWAuth, valBearer)
+	if ctx != nil {
+		ctx.Response.Header.SetCanonical(hdrWWWAuth, valBearer)
+	}
 	return fasthttp.StatusUnauthorized
 }
 
@@ -213,7 +262,8 @@ func pickToken(args *fasthttp.Args) (token.Version, []byte) {
 }
 
 func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
-	if status := h.checkPut(ctx, sc); status != 0 {
+	early, known := h.takeEarly(ctx)
+	if status := h.decidePut(ctx, sc, early, known); status != 0 {
 		h.refuse(ctx, status)
 		return
 	}
@@ -223,15 +273,6 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	// cancelled (at the end of a graceful shutdown). Not ctx: fasthttp
 	// cancels it the moment shutdown starts.
 	sctx := h.uploadCtx
-	exists, err := h.store.Exists(sctx, name)
-	if err != nil {
-		h.refuse(ctx, h.storeStatus("exists", name, err))
-		return
-	}
-	if exists {
-		h.refuse(ctx, fasthttp.StatusConflict)
-		return
-	}
 	if h.admit != nil && len(up.uploader) > 0 {
 		if !h.admit.Reserve(up.uploader, up.size) {
 			h.refuse(ctx, fasthttp.StatusRequestEntityTooLarge)
@@ -253,7 +294,7 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	}
 	body := u.exact.Hold(&u.client, up.size)
 	markUpload(ctx, body)
-	err = h.store.Put(sctx, name, info, body)
+	err := h.store.Put(sctx, name, info, body)
 	if h.admit != nil && len(up.uploader) > 0 {
 		h.admit.Done(up.uploader, up.size, err == nil)
 	}
@@ -275,11 +316,6 @@ func (h *Handler) put(ctx *fasthttp.RequestCtx, sc *scratch) {
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 }
 
-// maxDrain is what fasthttp reads and discards of an unread request body
-// to keep the connection (its maxUnreadStreamBodySize); past it, the
-// connection must go.
-const maxDrain = 256 << 10
-
 // Lingering close of a refused upload's connection, as nginx's
 // lingering_close: read and drop what the client is still sending, for at
 // most lingerTime and while it pauses no longer than lingerPause.
@@ -288,20 +324,34 @@ const (
 	lingerPause = 5 * time.Second
 )
 
-// refuse answers a PUT with status without reading its body. A small
-// body fasthttp drains afterwards, keeping the connection. A large one is
-// not read into anything: the connection is hijacked, the answer (with
-// Connection: close) written on it, and what the client still sends is
-// dropped until it stops, as nginx's lingering_close does. Closing at once
-// would make the kernel answer the unread bytes with a reset, which
-// destroys our answer in the client's buffers before it reads it: the
-// client would report "connection reset", not 413.
+// lingerKey is the RequestCtx user value holding a refusal's lingering
+// state: fasthttp resets user values, closing those that are io.Closer,
+// once the hijack handler has returned, and Close puts it back in the
+// pool.
+const lingerKey = "upedge.linger"
+
+// refuse answers a request with status without reading its body. A
+// request without a body keeps its connection. One with a body, even a
+// small one, does not: the body is not read (that is the point: decided
+// on the headers, the answer goes out at once), so the connection cannot
+// carry another request, and a client that stopped sending part-way would
+// otherwise stall the next request on it until the read timeout.
+//
+// The connection is hijacked, the answer written on it with Connection:
+// close, its sending side shut (the client reads the answer, then the
+// end of the connection, at once), and what the client still sends is
+// read and dropped until it stops, as nginx's lingering_close does.
+// Closing at once would make the kernel answer the unread bytes with a
+// reset, which destroys our answer in the client's buffers before it
+// reads it: the client would report "connection reset", not 413.
 func (h *Handler) refuse(ctx *fasthttp.RequestCtx, status int) {
 	h.fail(ctx, status)
-	if cl := ctx.Request.Header.ContentLength(); cl >= 0 && cl <= maxDrain {
+	if ctx.Request.Header.ContentLength() == 0 {
 		return
 	}
 	l := h.lingers.Get().(*lingering)
+	l.conn = ctx.Conn()
+	ctx.SetUserValue(lingerKey, l)
 	ctx.Response.Header.SetConnectionClose()
 	ctx.Response.Header.SetContentLength(len(ctx.Response.Body()))
 	l.answer = ctx.Response.Header.AppendBytes(l.answer[:0])
@@ -313,8 +363,9 @@ func (h *Handler) refuse(ctx *fasthttp.RequestCtx, status int) {
 // lingering is the state of one lingering close, pooled.
 type lingering struct {
 	h      *Handler
-	answer []byte // the serialised response
-	buf    []byte // what the client still sends is read into it and dropped
+	conn   net.Conn // the connection itself, for CloseWrite; nil in tests
+	answer []byte   // the serialised response
+	buf    []byte   // what the client still sends is read into it and dropped
 	run    fasthttp.HijackHandler
 }
 
@@ -325,12 +376,31 @@ func (h *Handler) newLingering() any {
 	return l
 }
 
+// Close returns l to the pool; fasthttp calls it when it resets the
+// request's user values, after closeConn has returned.
+func (l *lingering) Close() error {
+	l.conn = nil
+	l.h.lingers.Put(l)
+	return nil
+}
+
+// closeWriter is a connection whose sending side can be shut alone:
+// *net.TCPConn, *net.UnixConn, *tls.Conn (close_notify).
+type closeWriter interface{ CloseWrite() error }
+
+// closeConn writes the answer on c (fasthttp's wrapper of l.conn, which
+// reads what fasthttp buffered first), shuts the sending side, and drops
+// what arrives until the client stops.
 func (l *lingering) closeConn(c net.Conn) {
-	defer l.h.lingers.Put(l)
+	l.h.lingeringConns.Add(1)
+	defer l.h.lingeringConns.Add(-1)
 	defer c.Close()
 	_ = c.SetWriteDeadline(time.Now().Add(lingerPause))
 	if _, err := c.Write(l.answer); err != nil {
 		return
+	}
+	if cw, ok := l.conn.(closeWriter); ok {
+		_ = cw.CloseWrite()
 	}
 	end := time.Now().Add(lingerTime)
 	for {

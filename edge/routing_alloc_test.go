@@ -3,6 +3,7 @@
 package edge
 
 import (
+	"bufio"
 	"io"
 	"log/slog"
 	"strings"
@@ -57,14 +58,18 @@ func TestRoutingAllocatesNothing(t *testing.T) {
 		{"DELETE wrong token", "DELETE", "/upload/abc123/photo.jpg?token=" + badMAC, 0, 403, "", true},
 		{"PUT wrong token", "PUT", "/upload/abc123/my%20file.txt?v=" + badMAC, 10, 403, "", false},
 		{"PUT wrong v3 token", "PUT", "/upload/abc123/photo.jpg?v3=" + badMAC + "&uploader=a%40b&ts=1", 10, 403, "", false},
-		// Within maxDrain: a larger refused body takes the lingering
-		// close, whose pooled state only returns once the hijacked
-		// connection is done, which a RequestCtx without one never is.
+		// A refused body takes the lingering close, whose pooled state
+		// returns when fasthttp resets the request after the hijacked
+		// connection is done (run does it with ResetUserValues).
 		{"PUT too large", "PUT", "/upload/abc123/big.bin?v=" + badMAC, 100 << 10, 413, "", false},
+		{"PUT too large, no body yet", "PUT", "/upload/abc123/big.bin?v=" + badMAC, 1 << 30, 413, "", false},
+		{"PUT without a length", "PUT", "/upload/abc123/empty.bin?v=" + badMAC, 0, 411, "", false},
+		{"POST with a body", "POST", "/upload/abc/x", 10, 405, "", false},
 		{"PUT bad path", "PUT", "/upload/abc/%2e%2e/x?v=" + badMAC, 10, 400, "", false},
 		{"GET outside prefix", "GET", "/elsewhere/x", 0, 404, "", false},
 		{"PUT too long", "PUT", "/upload/abc/" + strings.Repeat("%D1%8F", 520) + "?v=" + badMAC, 10, 414, "", false},
 		{"GET too long", "GET", "/upload/abc/" + strings.Repeat("x", 1100), 0, 414, "", false},
+		{"GET a header line too long", "GET", "/upload/abc/x", 0, 431, "", false},
 		{"GET reserved", "GET", "/upload/abc/.upedge/x", 0, 400, "", false},
 		{"GET metadata", "GET", "/upload/abc/.upedge.x", 0, 400, "", false},
 		{"OPTIONS", "OPTIONS", "/upload/abc/x", 0, 204, "", false},
@@ -84,11 +89,31 @@ func TestRoutingAllocatesNothing(t *testing.T) {
 			if tc.deleteOn {
 				h = withDelete
 			}
+			if tc.name == "GET a header line too long" {
+				// The line limit reads the raw head, which only a
+				// parsed request has.
+				raw := "GET " + tc.uri + " HTTP/1.1\r\nHost: x\r\nCookie: " + strings.Repeat("c", DefaultMaxHeaderLine) + "\r\n\r\n"
+				if err := req.Header.Read(bufio.NewReaderSize(strings.NewReader(raw), 2*len(raw))); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var ctx fasthttp.RequestCtx
 			ctx.Init(&req, nil, nil)
+			// Init copies req: the header the handler sees is ctx's.
+			rh := &ctx.Request.Header
+			// As fasthttp runs them: HeaderReceived on the header, then
+			// the handler, then the reset of the user values.
 			run := func() {
 				ctx.Response.Reset()
+				if tc.length > 0 {
+					rh.SetContentLength(tc.length)
+				}
+				h.HeaderReceived(rh)
 				h.ServeHTTP(&ctx)
+				if got := rh.ContentLength(); tc.length > 0 && got != tc.length {
+					t.Fatalf("Content-Length %d after the handler; want %d", got, tc.length)
+				}
+				ctx.ResetUserValues()
 			}
 			run()
 			if got := ctx.Response.StatusCode(); got != tc.want {
@@ -98,7 +123,17 @@ func TestRoutingAllocatesNothing(t *testing.T) {
 				t.Fatalf("%v allocations per request; want 0", n)
 			}
 			if tc.method == "PUT" {
+				// Without HeaderReceived (the Expect handler decides
+				// alone) and with it (it confirms what was decided).
 				if n := testing.AllocsPerRun(500, func() { h.ExpectContinue(&ctx) }); n != 0 {
+					t.Fatalf("ExpectContinue: %v allocations per request; want 0", n)
+				}
+				if n := testing.AllocsPerRun(500, func() {
+					rh.SetContentLength(tc.length)
+					h.HeaderReceived(rh)
+					h.ExpectContinue(&ctx)
+					h.takeEarly(&ctx)
+				}); n != 0 {
 					t.Fatalf("ExpectContinue: %v allocations per request; want 0", n)
 				}
 			}

@@ -53,9 +53,47 @@ func Evaluate[S ~string | ~[]byte](h Headers[S], etag string, mod time.Time) Res
 	return Proceed
 }
 
+// EvaluateAbsent applies the preconditions of a request that would create
+// the target's first representation (a PUT to a free name): If-Match is
+// false without a current representation, "*" included (section
+// 13.1.1), so it fails (412); If-Unmodified-Since is ignored without a
+// modification date (section 13.1.4); If-None-Match is true without a
+// current representation (section 13.1.2); If-Modified-Since applies to
+// GET and HEAD only (section 13.1.3).
+func EvaluateAbsent[S ~string | ~[]byte](h Headers[S]) Result {
+	if len(h.IfMatch) > 0 {
+		return PreconditionFailed
+	}
+	return Proceed
+}
+
+// LastModified returns the Last-Modified date to send for a representation
+// modified at mod, when the message originates at now: whole seconds (an
+// HTTP-date has no more), never later than now (section 8.8.2.1: a date in
+// the future MUST be replaced with the message origination date), and
+// zero, for "none", when mod is zero or the Unix epoch (a file system's
+// "unknown", as Go's ServeContent treats it).
+func LastModified(mod, now time.Time) time.Time {
+	if mod.IsZero() || mod.Unix() == 0 {
+		return time.Time{}
+	}
+	mod = mod.Truncate(time.Second)
+	if now = now.Truncate(time.Second); mod.After(now) {
+		return now
+	}
+	return mod
+}
+
 // IfRange reports whether a Range request with this If-Range value (""
-// or nil: none) may be served as a range: the validator must still name the
-// current representation, by a strong ETag or by its exact date.
+// or nil: none) may be served as a range (section 13.1.5): the validator
+// must still name the current representation, by a strong ETag (strong
+// comparison: a weak tag never matches) or by its exact date. Anything
+// else, a malformed value included, is false: the Range is ignored.
+//
+// A date counts as a strong validator (section 8.8.2.2) because an
+// upload never changes in place: only a delete and a new upload within
+// the same second could present two representations with one date, the
+// window nginx and Go's ServeContent accept too.
 func IfRange[S ~string | ~[]byte](ifRange S, etag string, mod time.Time) bool {
 	v := TrimSpace(ifRange)
 	if len(v) == 0 {

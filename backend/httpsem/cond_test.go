@@ -65,3 +65,60 @@ func TestIfRange(t *testing.T) {
 		t.Error("IfRange with a weak ETag: matched")
 	}
 }
+
+// TestDateFormats: a recipient MUST accept all three HTTP-date formats
+// (RFC 9110 section 5.6.7) in If-Modified-Since, If-Unmodified-Since and
+// If-Range.
+func TestDateFormats(t *testing.T) {
+	mod := time.Date(1994, 11, 6, 8, 49, 37, 0, time.UTC)
+	for _, d := range []string{
+		"Sun, 06 Nov 1994 08:49:37 GMT",  // IMF-fixdate
+		"Sunday, 06-Nov-94 08:49:37 GMT", // obsolete RFC 850
+		"Sun Nov  6 08:49:37 1994",       // ANSI C asctime()
+	} {
+		if got := Evaluate(Headers[string]{IfModifiedSince: d}, `"x"`, mod); got != NotModified {
+			t.Errorf("If-Modified-Since %q: got %d; want 304", d, got)
+		}
+		if got := Evaluate(Headers[string]{IfUnmodifiedSince: d}, `"x"`, mod.Add(time.Second)); got != PreconditionFailed {
+			t.Errorf("If-Unmodified-Since %q: got %d; want 412", d, got)
+		}
+		if !IfRange(d, `"x"`, mod) {
+			t.Errorf("If-Range %q: false; want true", d)
+		}
+	}
+}
+
+func TestEvaluateAbsent(t *testing.T) {
+	for _, tc := range []struct {
+		h    Headers[string]
+		want Result
+	}{
+		{Headers[string]{}, Proceed},
+		{Headers[string]{IfMatch: "*"}, PreconditionFailed},
+		{Headers[string]{IfMatch: `"a"`}, PreconditionFailed},
+		{Headers[string]{IfNoneMatch: "*"}, Proceed},
+		{Headers[string]{IfNoneMatch: `"a"`}, Proceed},
+		{Headers[string]{IfUnmodifiedSince: "Sun, 06 Nov 1994 08:49:37 GMT"}, Proceed},
+		{Headers[string]{IfModifiedSince: "Sun, 06 Nov 1994 08:49:37 GMT"}, Proceed},
+	} {
+		if got := EvaluateAbsent(tc.h); got != tc.want {
+			t.Errorf("EvaluateAbsent(%+v) = %d; want %d", tc.h, got, tc.want)
+		}
+	}
+}
+
+func TestLastModified(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 700, time.UTC)
+	for _, tc := range []struct {
+		mod, want time.Time
+	}{
+		{time.Time{}, time.Time{}},
+		{time.Unix(0, 0), time.Time{}},
+		{now.Add(-time.Hour), now.Add(-time.Hour).Truncate(time.Second)},
+		{now.Add(time.Hour), now.Truncate(time.Second)}, // section 8.8.2.1: never in the future
+	} {
+		if got := LastModified(tc.mod, now); !got.Equal(tc.want) {
+			t.Errorf("LastModified(%v) = %v; want %v", tc.mod, got, tc.want)
+		}
+	}
+}

@@ -90,7 +90,7 @@ var (
 		Nginx:   "large_client_header_buffers 4 16k; (the default, 4 8k, allows lines just below 8 KiB)",
 		Caddy:   "Caddy allows 1 MB by default: raise or remove max_header_size in the global servers { } options",
 		HAProxy: "tune.bufsize 32768 (request heads must fit in a buffer; the default is 16384)",
-		Upedge:  "the edge's own limit answered: raise its request head size (see the README, Configuration)",
+		Upedge:  "if upedge answered it: max_header_line (8KiB by default) and max_header_bytes (32KiB)",
 	}
 	adviceRange = &Advice{
 		Cause:   "a Range request did not get its 206 with the right bytes: video seeking and resumed downloads (Conversations) break",

@@ -85,6 +85,9 @@ type Config struct {
 	SmallFileCache ByteSize `koanf:"small_file_cache"`
 	// CORSOrigin is sent as Access-Control-Allow-Origin.
 	CORSOrigin string `koanf:"cors_origin"`
+	// HSTS is the Strict-Transport-Security value sent on every answer
+	// when the edge terminates TLS itself (tls_cert); "" sends none.
+	HSTS string `koanf:"hsts"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `koanf:"log_level"`
 
@@ -124,8 +127,14 @@ type Config struct {
 	// MinUploadRate cuts an upload body slower than this on average, in
 	// bytes per second, after a first read_timeout; 0 is off.
 	MinUploadRate ByteSize `koanf:"min_upload_rate"`
-	// MaxConns caps concurrent connections; 0 is fasthttp's default.
+	// MaxConns caps concurrent connections; 0 is fasthttp's default. A
+	// connection over it is answered 503.
 	MaxConns int `koanf:"max_conns"`
+	// MaxHeaderLine bounds each line of a request head (414 for the
+	// request line, 431 for a header field line); MaxHeaderBytes the
+	// whole head (431), which is also each connection's read buffer.
+	MaxHeaderLine  ByteSize `koanf:"max_header_line"`
+	MaxHeaderBytes ByteSize `koanf:"max_header_bytes"`
 
 	// Upstream origin (backend/origin). Origin, when set, replaces Store:
 	// http(s)://HOST/PATH/ is a WebDAV/HTTP origin, s3://BUCKET/PREFIX a
@@ -171,13 +180,16 @@ func Default() Config {
 		Fsync:          fsyncName(store.Fsync),
 		SmallFileCache: ByteSize(store.SmallCacheBytes),
 		CORSOrigin:     edge.DefaultCORSOrigin,
+		HSTS:           edge.DefaultHSTS,
 		LogLevel:       "info",
 
-		QuotaWindow:   Age(quota.DefaultWindow),
-		SocketMode:    fmt.Sprintf("%04o", listen.DefaultSocketMode),
-		CompressTypes: compress.DefaultTypes(),
-		ShutdownGrace: 30 * time.Second,
-		MinUploadRate: 1 << 10,
+		QuotaWindow:    Age(quota.DefaultWindow),
+		SocketMode:     fmt.Sprintf("%04o", listen.DefaultSocketMode),
+		CompressTypes:  compress.DefaultTypes(),
+		ShutdownGrace:  30 * time.Second,
+		MinUploadRate:  1 << 10,
+		MaxHeaderLine:  edge.DefaultMaxHeaderLine,
+		MaxHeaderBytes: edge.DefaultMaxHeaderBytes,
 
 		OriginTimeout:     origin.DefaultTimeout,
 		OriginExistsCheck: true,
@@ -209,6 +221,7 @@ func FlagSet(name string) *pflag.FlagSet {
 	fs.String("fsync", d.Fsync, `"always" or "never": flush uploads to disk before answering 201`)
 	fs.String("small-file-cache", d.SmallFileCache.String(), "memory for caching files up to 64 KiB for downloads (0: off)")
 	fs.String("cors-origin", d.CORSOrigin, "Access-Control-Allow-Origin value")
+	fs.String("hsts", d.HSTS, `Strict-Transport-Security value on answers over TLS ("" sends none)`)
 	fs.String("log-level", d.LogLevel, "debug, info, warn or error")
 	// operations (issue 6)
 	fs.String("retention", "", `remove uploads older than this, e.g. "7d" (off when empty)`)
@@ -226,7 +239,9 @@ func FlagSet(name string) *pflag.FlagSet {
 	fs.String("compress-cache", "", "directory of compressed variants (default STORE/.upedge/cache)")
 	fs.Duration("shutdown-grace", d.ShutdownGrace, "how long in-flight uploads may finish after SIGTERM")
 	fs.String("min-upload-rate", d.MinUploadRate.String(), "cut uploads slower than this many bytes/s on average (0: off)")
-	fs.Int("max-conns", 0, "cap on concurrent connections (0: fasthttp default)")
+	fs.Int("max-conns", 0, "cap on concurrent connections (0: fasthttp default); over it: 503")
+	fs.String("max-header-line", d.MaxHeaderLine.String(), "longest line of a request head (request line: 414; header field: 431)")
+	fs.String("max-header-bytes", d.MaxHeaderBytes.String(), "largest request head, and each connection's read buffer (431)")
 
 	// Upstream origin; credentials and headers are config keys only.
 	fs.String("origin", "", "keep uploads on an origin instead of --store: http(s)://HOST/PATH/ or s3://BUCKET/PREFIX")
@@ -459,6 +474,15 @@ func notNegative[T ~int64 | ~int](bad badFunc, key string, v T) {
 	}
 }
 
+// Bounds of max_header_line and max_header_bytes: a line must hold a
+// slot's PUT URL (a prefix, a path, a 64-digit token); the whole head is
+// every connection's read buffer, so 1 MiB would cost 1 GiB for a
+// thousand connections.
+const (
+	minHeaderLine  = 1 << 10
+	maxHeaderBytes = 1 << 20
+)
+
 // validateOps checks the operations keys (issue 6).
 func (c *Config) validateOps(bad badFunc) {
 	notNegative(bad, "retention", c.Retention)
@@ -474,6 +498,11 @@ func (c *Config) validateOps(bad badFunc) {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls_cert", "tls_cert and tls_key must be set together")
 	}
+	if c.HSTS != "" {
+		if err := edge.ValidHSTS(c.HSTS); err != nil {
+			bad("hsts", "%q is not a Strict-Transport-Security value (RFC 6797: %v)", c.HSTS, err)
+		}
+	}
 	for _, t := range c.CompressTypes {
 		if !strings.Contains(t, "/") {
 			bad("compress_types", "%q is not a media type (type/subtype or type/*)", t)
@@ -482,6 +511,14 @@ func (c *Config) validateOps(bad badFunc) {
 	notNegative(bad, "shutdown_grace", c.ShutdownGrace)
 	notNegative(bad, "min_upload_rate", c.MinUploadRate)
 	notNegative(bad, "max_conns", c.MaxConns)
+	switch {
+	case c.MaxHeaderLine < minHeaderLine:
+		bad("max_header_line", "must be at least %v (a slot's PUT URL must fit), got %v", ByteSize(minHeaderLine), c.MaxHeaderLine)
+	case c.MaxHeaderBytes < c.MaxHeaderLine:
+		bad("max_header_bytes", "must be at least max_header_line (%v), got %v", c.MaxHeaderLine, c.MaxHeaderBytes)
+	case c.MaxHeaderBytes > maxHeaderBytes:
+		bad("max_header_bytes", "must be at most %v (it is every connection's read buffer), got %v", ByteSize(maxHeaderBytes), c.MaxHeaderBytes)
+	}
 }
 
 // SlogLevel returns LogLevel as a slog level (Validate has checked it).

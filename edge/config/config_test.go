@@ -108,6 +108,8 @@ func TestValidationNamesTheKey(t *testing.T) {
 		{[]string{"--secret", "s"}, []string{"UPEDGE_MAX_FILE_SIZE=lots"}, "max_file_size"},
 		{[]string{"--secret", "s"}, []string{"UPEDGE_READ_TIMEOUT=soon"}, "read_timeout"},
 		{[]string{"--secret", "s"}, []string{"UPEDGE_LOG_LEVEL=loud"}, "log_level"},
+		{[]string{"--secret", "s", "--hsts", "includeSubDomains"}, nil, "hsts"},
+		{[]string{"--secret", "s", "--hsts", "max-age=1\r\nSet-Cookie: a=b"}, nil, "hsts"},
 		{[]string{"--secret", "s"}, []string{"UPEDGE_NO_SUCH_KEY=1"}, "no_such_key"},
 	} {
 		_, err := Load(FlagSet("test"), tc.args, tc.env)

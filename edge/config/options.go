@@ -53,6 +53,8 @@ func (c *Config) EdgeOptions(log *slog.Logger) edge.Options {
 		V3Window:        c.V3Window,
 		BodyReadTimeout: c.ReadTimeout,
 		CORSOrigin:      c.CORSOrigin,
+		HSTS:            c.HSTS,
+		MaxHeaderLine:   int(c.MaxHeaderLine),
 		MinUploadRate:   int64(c.MinUploadRate),
 		Logger:          log,
 	}
@@ -61,11 +63,12 @@ func (c *Config) EdgeOptions(log *slog.Logger) edge.Options {
 // ServerOptions returns the HTTP server's connection settings.
 func (c *Config) ServerOptions(log *slog.Logger) edge.ServerOptions {
 	return edge.ServerOptions{
-		ReadTimeout:  c.ReadTimeout,
-		WriteTimeout: c.WriteTimeout,
-		IdleTimeout:  c.IdleTimeout,
-		MaxConns:     c.MaxConns,
-		Logger:       log,
+		ReadTimeout:    c.ReadTimeout,
+		WriteTimeout:   c.WriteTimeout,
+		IdleTimeout:    c.IdleTimeout,
+		MaxConns:       c.MaxConns,
+		MaxHeaderBytes: int(c.MaxHeaderBytes),
+		Logger:         log,
 	}
 }
 

@@ -18,17 +18,20 @@ import (
 // cache on a store holding an upload whose expiry has passed, one that
 // expires in a second and one without: the sweeper removes the first at
 // start, the second is served, then answered 410 (from the cache) once its
-// expiry has passed, and the third stays.
+// expiry has passed, and the third stays. soonAfter leaves a loaded
+// machine (the race detector, CI) time to start the edge before "soon"
+// expires.
 func TestExpiry(t *testing.T) {
 	root := t.TempDir()
 	s, err := dirstore.New(root, dirstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	const soonAfter = 5 * time.Second
 	now := time.Now()
 	for name, exp := range map[string]time.Time{
 		"x/expired.txt": now.Add(-time.Minute),
-		"x/soon.txt":    now.Add(time.Second),
+		"x/soon.txt":    now.Add(soonAfter),
 		"y/kept.txt":    {},
 	} {
 		info := backend.PutInfo{Size: 2, ContentType: "text/plain", Expires: exp}
@@ -45,7 +48,7 @@ func TestExpiry(t *testing.T) {
 		t.Errorf("expired file still there: %v", err)
 	}
 	// Past the second of its expiry.
-	time.Sleep(time.Until(now.Add(time.Second).Truncate(time.Second).Add(1100 * time.Millisecond)))
+	time.Sleep(time.Until(now.Add(soonAfter).Truncate(time.Second).Add(1100 * time.Millisecond)))
 	if st, _ := e.Fetch("x/soon.txt"); st != http.StatusGone {
 		t.Errorf("GET after its expiry: %d; want 410", st)
 	}

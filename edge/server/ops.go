@@ -96,6 +96,7 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 		TokenReasons:  token.Reasons(),
 		OldSecret:     edge.SignedWithOldSecret,
 		UploadedBytes: edge.UploadedBytes,
+		WatchBody:     func(ctx *fasthttp.RequestCtx, w metrics.BodyWatcher) bool { return edge.WatchBody(ctx, w) },
 	})
 	set := o.metrics.Set()
 	if o.access != nil {
@@ -138,13 +139,18 @@ func (o *ops) plugInto(opts *edge.Options) {
 	}
 }
 
-// wrap counts (and logs) requests when metrics or the access log are on.
-func (o *ops) wrap(srv *fasthttp.Server) {
+// wrap counts (and logs) requests when metrics or the access log are on:
+// every answer the server makes, by the handler, by the Expect handler, to
+// a request it could not read (ErrorHandler) and to a connection over the
+// cap (Overloaded).
+func (o *ops) wrap(srv *edge.Server) {
 	if o.cfg.MetricsListen == "" && o.mln == nil && o.access == nil {
 		return
 	}
 	srv.Handler = o.metrics.Wrap(srv.Handler)
 	srv.ExpectHandler = o.metrics.WrapExpect(srv.ExpectHandler)
+	srv.ErrorHandler = o.metrics.WrapError(srv.ErrorHandler)
+	srv.Overloaded = o.metrics.Wrap(srv.Overloaded)
 }
 
 // listen returns the socket systemd passed (the first one not named

@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/upedge/upedge/backend"
 	"github.com/upedge/upedge/backend/dirstore"
 	"github.com/upedge/upedge/edge"
@@ -57,7 +55,7 @@ type Server struct {
 	local   *dirstore.Store // nil behind an upstream origin
 	where   string          // the store, for the startup line
 	handler *edge.Handler
-	http    *fasthttp.Server
+	http    *edge.Server
 	ln      net.Listener
 	certs   *listen.Certificate // nil without TLS
 	ops     *ops

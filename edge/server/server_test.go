@@ -56,6 +56,40 @@ func TestTLS(t *testing.T) {
 	if string(b) != "hello" {
 		t.Fatalf("GET over TLS: %q", b)
 	}
+	// Strict-Transport-Security on every answer over TLS, errors too.
+	if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=31536000" {
+		t.Errorf("GET over TLS: Strict-Transport-Security %q; want max-age=31536000", got)
+	}
+	if got := resp.Header.Get("X-Frame-Options"); got != "DENY" {
+		t.Errorf("GET over TLS: X-Frame-Options %q; want DENY", got)
+	}
+	resp, err = client.Get(base + "missing/none.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("404 over TLS: status %d, Strict-Transport-Security %q; want 404 with it", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+	// Never over plain HTTP (RFC 6797 section 7.2), and off when empty.
+	plain := servertest.Start(t, t.TempDir())
+	resp, err = http.Get("http://" + plain.Addr + "/upload/missing/none.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("plain HTTP: Strict-Transport-Security %q; want none", got)
+	}
+	off := servertest.Start(t, t.TempDir(), "--tls-cert", c.CertFile, "--tls-key", c.KeyFile, "--hsts", "")
+	resp, err = client.Get("https://" + off.Addr + "/upload/missing/none.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("hsts = \"\": Strict-Transport-Security %q; want none", got)
+	}
 }
 
 func TestUnixSocket(t *testing.T) {

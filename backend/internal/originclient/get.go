@@ -19,9 +19,11 @@ import (
 // the same object. Downloads without preconditions, the common case, take
 // one request.
 //
-// Range is passed on only when it is a single well-formed range, the only
-// kind the edge serves; anything else gets the whole object, as from a
-// local file.
+// Range is passed on as the one range it names, normalized
+// (httpsem.AppendSingleRange), and the origin's 206 or 416 relayed. A
+// Range of several range-specs needs the object's size first (the HEAD):
+// httpsem.ParseRange makes one range, a 416 or the whole object of it, as
+// for a local file; a Range httpsem ignores is not passed on.
 func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (*backend.Object, error) {
 	var none backend.GetRequest
 	if gr == nil {
@@ -31,12 +33,14 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 	if gr.Head {
 		method = fasthttp.MethodHead
 	}
-	rng := gr.Range
-	if !httpsem.IsSingleRange(rng) {
-		rng = ""
+	norm, specs := httpsem.AppendSingleRange(nil, gr.Range)
+	rng := ""
+	if specs == 1 {
+		rng = string(norm)
 	}
 	var meta *backend.Object
-	if gr.IfMatch != "" || gr.IfNoneMatch != "" || gr.IfModifiedSince != "" || gr.IfUnmodifiedSince != "" || (rng != "" && gr.IfRange != "") {
+	if gr.IfMatch != "" || gr.IfNoneMatch != "" || gr.IfModifiedSince != "" || gr.IfUnmodifiedSince != "" ||
+		(specs > 0 && gr.IfRange != "") || specs > 1 {
 		var err error
 		if meta, err = c.fetch(ctx, name, fasthttp.MethodHead, ""); err != nil {
 			return nil, err
@@ -46,8 +50,20 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 			meta.ContentLength = 0
 			return meta, nil
 		}
-		if rng != "" && gr.IfRange != "" && !ifRangeHolds(gr.IfRange, meta) {
+		switch {
+		case specs > 0 && gr.IfRange != "" && !ifRangeHolds(gr.IfRange, meta):
 			rng = "" // the client's copy is stale: it gets the whole object
+		case specs > 1:
+			start, length, r := httpsem.ParseRange(gr.Range, meta.Size)
+			switch r {
+			case httpsem.RangeOK:
+				rng = string(httpsem.AppendRangeRequest(nil, start, length))
+			case httpsem.RangeUnsatisfiable:
+				meta.Status = fasthttp.StatusRequestedRangeNotSatisfiable
+				meta.ContentRange = string(httpsem.AppendUnsatisfiedRange(nil, meta.Size))
+				meta.ContentLength = 0
+				return meta, nil
+			}
 		}
 		if method == fasthttp.MethodHead && rng == "" {
 			return meta, nil
@@ -71,6 +87,12 @@ func (c *Client) Get(ctx context.Context, name string, gr *backend.GetRequest) (
 			o.ContentRange = string(httpsem.AppendUnsatisfiedRange(nil, size))
 			o.Size = size
 		}
+	}
+	if o.Status == fasthttp.StatusRequestedRangeNotSatisfiable && o.Size == 0 {
+		// An empty object ignores every Range, as a local file does
+		// (httpsem.ParseRange), where an origin may answer 416.
+		o.Close()
+		return c.fetch(ctx, name, method, "")
 	}
 	return o, nil
 }

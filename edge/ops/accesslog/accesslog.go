@@ -106,10 +106,11 @@ func New(out io.Writer, closer io.Closer, queue int) *Logger {
 func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
 
 // Log queues the line for a finished request. dur is the handler's time;
-// refusal, when not "", is why its upload token was refused.
-func (l *Logger) Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, refusal string) {
+// out the body bytes written to the client; refusal, when not "", is why
+// its upload token was refused.
+func (l *Logger) Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, out int64, refusal string) {
 	bp := l.bufs.Get().(*[]byte)
-	*bp = AppendLine((*bp)[:0], ctx, start, dur, refusal)
+	*bp = AppendLine((*bp)[:0], ctx, start, dur, out, refusal)
 	select {
 	case l.ch <- bp:
 	default:
@@ -118,9 +119,10 @@ func (l *Logger) Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duratio
 	}
 }
 
-// AppendLine appends the JSON line for a request to dst; refusal, when not
-// "", is written as "refusal" (why the upload token was refused).
-func AppendLine(dst []byte, ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, refusal string) []byte {
+// AppendLine appends the JSON line for a request to dst: "in" is the
+// announced Content-Length, "out" the body bytes written (out); refusal,
+// when not "", is written as "refusal" (why the upload token was refused).
+func AppendLine(dst []byte, ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, out int64, refusal string) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = start.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
 	dst = append(dst, `","remote":"`...)
@@ -134,7 +136,7 @@ func AppendLine(dst []byte, ctx *fasthttp.RequestCtx, start time.Time, dur time.
 	dst = append(dst, `,"in":`...)
 	dst = strconv.AppendInt(dst, max(int64(ctx.Request.Header.ContentLength()), 0), 10)
 	dst = append(dst, `,"out":`...)
-	dst = strconv.AppendInt(dst, max(int64(ctx.Response.Header.ContentLength()), 0), 10)
+	dst = strconv.AppendInt(dst, out, 10)
 	dst = append(dst, `,"ms":`...)
 	dst = strconv.AppendFloat(dst, float64(dur.Microseconds())/1000, 'f', 3, 64)
 	if refusal != "" {

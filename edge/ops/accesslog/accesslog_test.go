@@ -37,7 +37,7 @@ func request(uri string) *fasthttp.RequestCtx {
 func TestLine(t *testing.T) {
 	var b buf
 	l := New(&b, nil, 16)
-	l.Log(request("/upload/abc/my%20file.txt?v=deadbeef"), time.Unix(1717689600, 0), 1500*time.Microsecond, "")
+	l.Log(request("/upload/abc/my%20file.txt?v=deadbeef"), time.Unix(1717689600, 0), 1500*time.Microsecond, 7, "")
 	l.Close()
 	var line map[string]any
 	if err := json.Unmarshal([]byte(b.sb.String()), &line); err != nil {
@@ -45,7 +45,7 @@ func TestLine(t *testing.T) {
 	}
 	want := map[string]any{
 		"time": "2024-06-06T16:00:00.000Z", "remote": "192.0.2.7", "method": "PUT",
-		"path": "/upload/abc/my%20file.txt", "status": 201.0, "in": 42.0, "out": 0.0, "ms": 1.5,
+		"path": "/upload/abc/my%20file.txt", "status": 201.0, "in": 42.0, "out": 7.0, "ms": 1.5,
 		"ua": "Conversations/2.16 \"quoted\"\x01",
 	}
 	for k, v := range want {
@@ -71,7 +71,7 @@ func TestDropsWhenBehind(t *testing.T) {
 	// never block Log.
 	const n = 10000
 	for i := 0; i < n; i++ {
-		l.Log(ctx, time.Now(), 0, "")
+		l.Log(ctx, time.Now(), 0, 0, "")
 	}
 	if d := l.Dropped(); d < n/2 {
 		t.Fatalf("dropped %d of %d with a queue of 4 and a stuck writer", d, n)
@@ -88,7 +88,7 @@ func BenchmarkLog(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		l.Log(ctx, now, time.Millisecond, "")
+		l.Log(ctx, now, time.Millisecond, 4096, "")
 	}
 }
 
@@ -104,14 +104,14 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := request("/upload/a/1")
-	l.Log(ctx, time.Now(), 0, "")
+	l.Log(ctx, time.Now(), 0, 0, "")
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Reopen(); err != nil {
 		t.Fatal(err)
 	}
-	l.Log(request("/upload/a/2"), time.Now(), 0, "")
+	l.Log(request("/upload/a/2"), time.Now(), 0, 0, "")
 	l.Close()
 	old, _ := os.ReadFile(path + ".1")
 	cur, _ := os.ReadFile(path)

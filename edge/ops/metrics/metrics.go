@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,10 +22,17 @@ import (
 	"github.com/upedge/upedge/backend/httpsem"
 )
 
-// AccessLog receives every finished request (accesslog.Logger); refusal
-// is why its upload token was refused, or "".
+// AccessLog receives every finished request (accesslog.Logger): dur is
+// the handler's time, out the body bytes written to the client, refusal
+// why its upload token was refused, or "".
 type AccessLog interface {
-	Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, refusal string)
+	Log(ctx *fasthttp.RequestCtx, start time.Time, dur time.Duration, out int64, refusal string)
+}
+
+// BodyWatcher is told how many body bytes of an answer were written, once
+// its streamed body has ended.
+type BodyWatcher interface {
+	BodySent(n int64)
 }
 
 // Options configure Metrics. The zero value counts requests and nothing
@@ -50,6 +58,12 @@ type Options struct {
 	// (false: unknown, the Content-Length is counted); a chunked body's
 	// size is in no header.
 	UploadedBytes func(ctx *fasthttp.RequestCtx) (int64, bool)
+	// WatchBody, when set, is asked after the handler whether the answer
+	// has a streamed body; if so (true), it calls w.BodySent with the
+	// bytes written once the stream ends, and the request is counted and
+	// logged then, with what was sent (edge.WatchBody). Answers without a
+	// stream count the length of their body, 0 for HEAD and 304.
+	WatchBody func(ctx *fasthttp.RequestCtx, w BodyWatcher) bool
 }
 
 const (
@@ -66,15 +80,15 @@ var methodNames = [nMethods]string{"PUT", "GET", "HEAD", "OPTIONS", "DELETE", "o
 
 // statuses are the codes counted by their own label; others count as
 // their class ("2xx", "4xx", ...).
-var statuses = []int{200, 201, 204, 206, 304, 400, 401, 403, 404, 405, 409, 410, 411, 412, 413, 414, 416, 500, 502, 504, 507}
+var statuses = []int{200, 201, 204, 206, 304, 400, 401, 403, 404, 405, 408, 409, 410, 411, 412, 413, 414, 416, 431, 500, 502, 503, 504, 507}
 
 // reasons names why an upload or download was refused, by status: 401 is
 // a JWT's refusal (Prosody's mod_http_file_share answers so), 403 a query
 // token's; 410 a download past its expiry or a JWT past its exp.
 var reasons = map[int]string{
-	400: "bad_request", 401: "token", 403: "token", 404: "not_found", 405: "method", 409: "exists", 410: "expired",
-	411: "no_length", 412: "precondition", 413: "too_large", 414: "too_long", 416: "range",
-	500: "internal", 502: "upstream", 504: "upstream_timeout", 507: "no_space",
+	400: "bad_request", 401: "token", 403: "token", 404: "not_found", 405: "method", 408: "timeout", 409: "exists", 410: "expired",
+	411: "no_length", 412: "precondition", 413: "too_large", 414: "too_long", 416: "range", 431: "header_too_large",
+	500: "internal", 502: "upstream", 503: "overloaded", 504: "upstream_timeout", 507: "no_space",
 }
 
 // Metrics is safe for concurrent use.
@@ -97,12 +111,36 @@ type Metrics struct {
 	deletes     *vm.Counter
 	uploadsOld  *vm.Counter // stored uploads signed with a previous secret
 	deletesOld  *vm.Counter
+
+	watch   func(ctx *fasthttp.RequestCtx, w BodyWatcher) bool
+	pending sync.Pool // of *pending
+}
+
+// pending is a request whose counting waits for the end of its streamed
+// body.
+type pending struct {
+	m     *Metrics
+	ctx   *fasthttp.RequestCtx
+	mi    int
+	start time.Time
+	dur   time.Duration
+}
+
+// BodySent finishes the request's counting. fasthttp ends the stream
+// while it writes the answer, before it resets the request, so ctx still
+// holds it.
+func (p *pending) BodySent(n int64) {
+	p.m.done(p.ctx, p.mi, p.start, p.dur, n)
+	p.ctx = nil
+	p.m.pending.Put(p)
 }
 
 // New registers the edge's metrics.
 func New(opts Options) *Metrics {
 	m := &Metrics{set: vm.NewSet(), log: opts.AccessLog, refusal: opts.TokenRefusal,
-		old: opts.OldSecret, stored: opts.UploadedBytes, tokenRejections: map[string]*vm.Counter{}}
+		old: opts.OldSecret, stored: opts.UploadedBytes, tokenRejections: map[string]*vm.Counter{},
+		watch: opts.WatchBody}
+	m.pending.New = func() any { return &pending{m: m} }
 	for _, r := range opts.TokenReasons {
 		m.tokenRejections[r] = m.set.NewCounter(fmt.Sprintf(`upedge_token_rejections_total{reason=%q}`, r))
 	}
@@ -191,7 +229,7 @@ func methodIndex(ctx *fasthttp.RequestCtx) int {
 }
 
 // Wrap returns next counting every request (and logging it, with an
-// access log).
+// access log), once its answer's body is written when it is streamed.
 func (m *Metrics) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		start := time.Now()
@@ -199,7 +237,17 @@ func (m *Metrics) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 		m.inFlight[mi].Add(1)
 		next(ctx)
 		m.inFlight[mi].Add(-1)
-		m.done(ctx, mi, start)
+		dur := time.Since(start)
+		if m.watch != nil {
+			p := m.pending.Get().(*pending)
+			p.ctx, p.mi, p.start, p.dur = ctx, mi, start, dur
+			if m.watch(ctx, p) {
+				return
+			}
+			p.ctx = nil
+			m.pending.Put(p)
+		}
+		m.done(ctx, mi, start, dur, bodyLen(ctx))
 	}
 }
 
@@ -212,14 +260,33 @@ func (m *Metrics) WrapExpect(next func(*fasthttp.RequestCtx) int) func(*fasthttp
 		status := next(ctx)
 		if status != fasthttp.StatusContinue {
 			ctx.Response.SetStatusCode(status)
-			m.done(ctx, methodIndex(ctx), start)
+			m.done(ctx, methodIndex(ctx), start, time.Since(start), 0)
 		}
 		return status
 	}
 }
 
-func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
-	dur := time.Since(start)
+// WrapError returns the fasthttp ErrorHandler next, counting (and
+// logging) the answers it makes to requests fasthttp could not read: a
+// head too large (431), too slow (408), malformed (400).
+func (m *Metrics) WrapError(next func(*fasthttp.RequestCtx, error)) func(*fasthttp.RequestCtx, error) {
+	return func(ctx *fasthttp.RequestCtx, err error) {
+		start := time.Now()
+		next(ctx, err)
+		m.done(ctx, methodIndex(ctx), start, time.Since(start), bodyLen(ctx))
+	}
+}
+
+// bodyLen is what an answer without a streamed body writes of its body.
+func bodyLen(ctx *fasthttp.RequestCtx) int64 {
+	switch st := ctx.Response.StatusCode(); {
+	case ctx.IsHead(), st == fasthttp.StatusNotModified, st == fasthttp.StatusNoContent, st < 200:
+		return 0
+	}
+	return int64(len(ctx.Response.Body()))
+}
+
+func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time, dur time.Duration, out int64) {
 	status := ctx.Response.StatusCode()
 	if status < 100 || status >= 600 {
 		status = 500
@@ -249,9 +316,7 @@ func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
 			m.deletesOld.Inc()
 		}
 	case mi == mGet && (status == fasthttp.StatusOK || status == fasthttp.StatusPartialContent):
-		if n := ctx.Response.Header.ContentLength(); n > 0 {
-			m.sentBytes.AddInt64(int64(n))
-		}
+		m.sentBytes.AddInt64(out)
 	}
 	refusal := ""
 	if m.refusal != nil {
@@ -262,7 +327,7 @@ func (m *Metrics) done(ctx *fasthttp.RequestCtx, mi int, start time.Time) {
 		}
 	}
 	if m.log != nil {
-		m.log.Log(ctx, start, dur, refusal)
+		m.log.Log(ctx, start, dur, out, refusal)
 	}
 }
 

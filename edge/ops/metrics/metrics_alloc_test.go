@@ -19,3 +19,16 @@ func TestWrapAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per request; want 0", n)
 	}
 }
+
+// Nor must counting a streamed answer once its body has ended.
+func TestWrapWatchAllocs(t *testing.T) {
+	var w BodyWatcher
+	m := New(Options{WatchBody: func(_ *fasthttp.RequestCtx, pw BodyWatcher) bool { w = pw; return true }})
+	h := m.Wrap(func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(200) })
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.SetMethod("GET")
+	ctx.Request.SetRequestURI("/upload/a/b")
+	if n := testing.AllocsPerRun(1000, func() { h(&ctx); w.BodySent(4096) }); n != 0 {
+		t.Fatalf("%v allocations per request; want 0", n)
+	}
+}

@@ -10,9 +10,15 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-type countLog struct{ n int }
+type countLog struct {
+	n   int
+	out int64
+}
 
-func (c *countLog) Log(*fasthttp.RequestCtx, time.Time, time.Duration, string) { c.n++ }
+func (c *countLog) Log(_ *fasthttp.RequestCtx, _ time.Time, _ time.Duration, out int64, _ string) {
+	c.n++
+	c.out += out
+}
 
 func call(h fasthttp.RequestHandler, method, uri string, cl int) *fasthttp.RequestCtx {
 	var ctx fasthttp.RequestCtx
@@ -96,6 +102,54 @@ func BenchmarkWrap(b *testing.B) {
 			h(&ctx)
 		}
 	})
+}
+
+// TestWatchBody: an answer with a streamed body is counted, and logged,
+// when its body has ended, with the bytes written; one without counts its
+// body's length, 0 for HEAD and 304 (issue 11, item 6).
+func TestWatchBody(t *testing.T) {
+	log := &countLog{}
+	var watchers []BodyWatcher
+	stream := true
+	m := New(Options{AccessLog: log, WatchBody: func(_ *fasthttp.RequestCtx, w BodyWatcher) bool {
+		if stream {
+			watchers = append(watchers, w)
+		}
+		return stream
+	}})
+	status := 200
+	h := m.Wrap(func(ctx *fasthttp.RequestCtx) {
+		ctx.SetStatusCode(status)
+		if !ctx.IsHead() && status != 304 {
+			ctx.SetBodyString("0123456789")
+		}
+	})
+	count := func(name string) string {
+		var out bytes.Buffer
+		m.WritePrometheus(&out)
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(l, name+" ") {
+				return strings.TrimPrefix(l, name+" ")
+			}
+		}
+		return ""
+	}
+	call(h, "GET", "/upload/a/b", 0)
+	if got := count(`upedge_requests_total{method="GET",status="200"}`); got != "0" || log.n != 0 {
+		t.Fatalf("counted before the body ended: requests %s, log lines %d", got, log.n)
+	}
+	watchers[0].BodySent(1234) // cut short: 1234 of more went out
+	if got := count("upedge_download_bytes_total"); got != "1234" || log.n != 1 || log.out != 1234 {
+		t.Fatalf("after BodySent(1234): download bytes %s, log lines %d out %d; want 1234, 1, 1234", got, log.n, log.out)
+	}
+	stream = false
+	call(h, "GET", "/upload/a/c", 0) // a body from memory: 10 bytes
+	call(h, "HEAD", "/upload/a/c", 0)
+	status = 304
+	call(h, "GET", "/upload/a/c", 0)
+	if got := count("upedge_download_bytes_total"); got != "1244" || log.n != 4 || log.out != 1244 {
+		t.Fatalf("download bytes %s, log lines %d out %d; want 1244, 4, 1244", got, log.n, log.out)
+	}
 }
 
 // TestOldSecretAndStoredBytes: stored uploads and deletes signed with a
