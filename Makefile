@@ -67,6 +67,7 @@ FUZZTIME ?= 200000x
 FUZZ_TARGETS := \
 	./edge/token:FuzzVerify \
 	./edge/token:FuzzVerifyJWT \
+	./edge/token:FuzzVerifyProbe \
 	./edge/urlpath:FuzzRelative \
 	./backend/httpsem:FuzzParseRange \
 	./edge/ops/compress:FuzzPick \

@@ -1,6 +1,10 @@
 package token
 
-import "testing"
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
 
 // probeVector: printf 'upedge-check\x021717689600' | openssl dgst -sha256 -hmac 'secret string'
 const probeVector = "1717689600:4b9bba8007c82d92ca2329b9206a822ae885193be08b4e6b86f62c70d578e2e9"
@@ -50,4 +54,31 @@ func TestProbePreviousSecret(t *testing.T) {
 	if got := v.VerifyProbe([]byte(probeVector)); got != nil {
 		t.Errorf("probe of the previous secret: got %v; want nil", got)
 	}
+}
+
+// FuzzVerifyProbe: whatever a client puts in Upedge-Check, VerifyProbe
+// returns one of its errors without panicking, and passes only the value
+// AppendProbe makes for its timestamp (hex digits in either case).
+func FuzzVerifyProbe(f *testing.F) {
+	f.Add(probeVector)
+	f.Add("1717689600:" + vectors[0].hex)
+	f.Add("")
+	f.Add(":")
+	f.Add("9999999999999999999:" + probeVector[11:])
+	s := NewSigner([]byte(secret))
+	v := NewVerifier([]byte(secret), 0, vectorClock)
+	f.Fuzz(func(t *testing.T, value string) {
+		err := v.VerifyProbe([]byte(value))
+		switch err {
+		case nil:
+			ts, _, _ := strings.Cut(value, ":")
+			n, perr := strconv.ParseInt(ts, 10, 64)
+			if want := string(s.AppendProbe(nil, n)); perr != nil || !strings.EqualFold(value, want) {
+				t.Fatalf("VerifyProbe(%q) passed; the probe of its timestamp is %q", value, want)
+			}
+		case ErrMalformed, ErrStale, ErrMismatch:
+		default:
+			t.Fatalf("VerifyProbe(%q): unexpected error %v", value, err)
+		}
+	})
 }
