@@ -124,6 +124,13 @@ var (
 		HAProxy: "renew and reload HAProxy (systemctl reload haproxy)",
 		Upedge:  "with tls_cert/tls_key on the edge: systemctl reload upedge after renewal (a deploy hook)",
 	}
+	adviceHSTS = &Advice{
+		Cause:   "the answers carry no Strict-Transport-Security: a browser may try the upload domain over plain HTTP again",
+		Nginx:   `add_header Strict-Transport-Security "max-age=31536000" always; in the server block`,
+		Caddy:   `header Strict-Transport-Security "max-age=31536000" in the site`,
+		HAProxy: `http-response set-header Strict-Transport-Security "max-age=31536000" in the frontend`,
+		Upedge:  "with tls_cert on the edge itself it is sent (hsts); behind a proxy the proxy must send it",
+	}
 	adviceStore = &Advice{
 		Cause:  "upedge could not store the upload",
 		Upedge: "see upedge's log (journalctl -u upedge): disk full (507), store not writable, or an origin that fails (502/504)",

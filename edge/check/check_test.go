@@ -17,7 +17,7 @@ import (
 
 // checkNames are the checks of a run that reaches the edge, in order.
 var checkNames = []string{"tls", "upload", "content-length", "path", "head", "get", "range", "if-none-match",
-	"head-8k", "safety-headers", "cors-preflight", "cors-error", "refuse-expect", "refuse-no-expect", "cleanup"}
+	"head-8k", "safety-headers", "hsts", "cors-preflight", "cors-error", "refuse-expect", "refuse-no-expect", "cleanup"}
 
 // expect is what a test wants of one check other than Pass: its status,
 // and words its advice must have for nginx (or Caddy).

@@ -70,6 +70,7 @@ func (r *run) all(ctx context.Context) {
 	r.upload(ctx)
 	r.downloads(ctx)
 	r.safety(ctx)
+	r.hsts(ctx)
 	r.cors(ctx)
 	r.refused(ctx, "refuse-expect", true)
 	r.refused(ctx, "refuse-no-expect", false)
@@ -430,6 +431,46 @@ func (r *run) safety(ctx context.Context) {
 		return
 	}
 	r.add(name, Pass, nil, "HTML download: nosniff, a sandboxing Content-Security-Policy, Content-Disposition attachment")
+}
+
+// hsts checks that answers over HTTPS tell browsers to keep to HTTPS
+// (XEP-0363's security considerations): upedge sends it where it ends TLS
+// itself, a proxy in front must add it. Missing is a warning: uploads
+// work without it.
+func (r *run) hsts(ctx context.Context) {
+	const name = "hsts"
+	if r.c.tls == nil {
+		r.skip(name, "plain http://")
+		return
+	}
+	uri := r.get
+	if uri == "" {
+		uri = r.slot(r.dir+"/missing.txt", 0, "").get
+	}
+	resp, err := r.c.do(ctx, &request{method: "HEAD", uri: uri})
+	if err != nil {
+		r.add(name, Fail, adviceUnreachable, "HEAD: %v", err)
+		return
+	}
+	v := resp.header.Get("Strict-Transport-Security")
+	if age, ok := hstsMaxAge(v); !ok || age <= 0 {
+		r.add(name, Warn, adviceHSTS, "Strict-Transport-Security %q: browsers are not told to keep to HTTPS", v)
+		return
+	}
+	r.add(name, Pass, nil, "Strict-Transport-Security: %s", v)
+}
+
+// hstsMaxAge returns the max-age directive of a Strict-Transport-Security
+// value.
+func hstsMaxAge(v string) (int64, bool) {
+	for _, d := range strings.Split(v, ";") {
+		k, val, _ := strings.Cut(strings.TrimSpace(d), "=")
+		if strings.EqualFold(k, "max-age") {
+			n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 // cors checks a browser's preflight and an error answer from a browser
