@@ -4,7 +4,7 @@
 # the package system-wide, and needs 127.0.0.1:5050 free):
 #
 #  1. build the package and run lintian on it: no error, no warning
-#     (overrides in packaging/lintian-overrides, each with its reason);
+#     (overrides in configs/deb/lintian-overrides, each with its reason);
 #  2. install it with dpkg: the binary, the conffile, the units, the system
 #     user, the store, and a new random secret (0640 root:upedge); a
 #     second install keeps that secret;
@@ -13,7 +13,7 @@
 #     secret, run `upedge check` against it, rotate the secret and reload
 #     with SIGHUP (ExecReload), stop it with SIGTERM;
 #  4. remove: the config, the secret, the uploads stay, nothing else;
-#     purge: nothing is left but the system user (see packaging/scripts/postrm).
+#     purge: nothing is left but the system user (see configs/deb/scripts/postrm).
 #
 # It prints the time of each step.
 set -euo pipefail

@@ -137,7 +137,7 @@ build() {
 	# builds executables (ASLR), which lintian then does not take for a
 	# static binary.
 	CGO_ENABLED=0 GOOS=linux GOARM=$goarm go build -buildmode=pie -trimpath -ldflags "-s -w -buildid=" -o "$pkg/upedge" ./cmd/upedge
-	gzip -9n <packaging/upedge.1 >"$pkg/upedge.1.gz"
+	gzip -9n <configs/deb/upedge.1 >"$pkg/upedge.1.gz"
 	copyright >"$pkg/copyright"
 	local date
 	date=$(git log -1 --format=%cD 2>/dev/null || date -R)
@@ -153,7 +153,7 @@ build() {
 	nfpm=$(nfpm_bin)
 	rm -f "$out"
 	DEB_VERSION=$v DEB_ARCH=$a DEB_MAINTAINER=$DEB_MAINTAINER \
-		"$nfpm" package --config packaging/nfpm.yaml --packager deb --target "$out" >&2
+		"$nfpm" package --config configs/deb/nfpm.yaml --packager deb --target "$out" >&2
 	echo "$out"
 }
 

@@ -140,7 +140,7 @@ func TestByteSize(t *testing.T) {
 }
 
 // TestPackagedConfigLoads loads the Debian package's config
-// (packaging/upedge.toml) as the packaged unit does, with the secret file
+// (configs/deb/upedge.toml) as the packaged unit does, with the secret file
 // the package makes: every key in it is known and valid.
 func TestPackagedConfigLoads(t *testing.T) {
 	secret := filepath.Join(t.TempDir(), "secret")
@@ -149,19 +149,19 @@ func TestPackagedConfigLoads(t *testing.T) {
 	}
 	// The packaged path of the secret file is replaced through the
 	// environment, as an operator could.
-	cfg, err := Load(FlagSet("test"), []string{"--config", "../../packaging/upedge.toml"}, []string{EnvPrefix + "SECRET_FILE=" + secret})
+	cfg, err := Load(FlagSet("test"), []string{"--config", "../../configs/deb/upedge.toml"}, []string{EnvPrefix + "SECRET_FILE=" + secret})
 	if err != nil {
-		t.Fatalf("cannot load packaging/upedge.toml: %v", err)
+		t.Fatalf("cannot load configs/deb/upedge.toml: %v", err)
 	}
 	if cfg.Store != "/var/lib/upedge" || cfg.Secret != strings.Repeat("ab", 32) {
 		t.Errorf("store %q, secret %q; want /var/lib/upedge and the file's", cfg.Store, cfg.Secret)
 	}
-	b, err := os.ReadFile("../../packaging/upedge.toml")
+	b, err := os.ReadFile("../../configs/deb/upedge.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(b), `secret_file = "/etc/upedge/secret"`) {
-		t.Error(`packaging/upedge.toml: want secret_file = "/etc/upedge/secret", where the package makes it`)
+		t.Error(`configs/deb/upedge.toml: want secret_file = "/etc/upedge/secret", where the package makes it`)
 	}
 }
 
