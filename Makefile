@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/upedge
 CONFIG  ?= configs/upedge.toml
 
-.PHONY: all build run test test-unit e2e bench fmt vet clean fuzz-ci
+.PHONY: all build run test test-unit e2e bench fmt vet clean fuzz-ci deb deb-test
 
 all: build
 
@@ -44,7 +44,18 @@ vet:
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
+
+# The Debian package, dist/upedge_<version>_<arch>.deb, built with nfpm
+# (scripts/deb.sh; nfpm is installed at its pinned version when missing).
+deb:
+	scripts/deb.sh build
+
+# The package's test (root; CI runs it after `make test`): lintian, then
+# install, run as the unit does, upload, download, reload, remove, purge,
+# and what each leaves (scripts/deb-test.sh). About a minute.
+deb-test:
+	scripts/deb.sh test
 
 # Every fuzz target for a bounded time each (CI calls this after `make test`).
 # A failure leaves its input under the package's testdata/fuzz/ to commit.
@@ -56,6 +67,7 @@ FUZZTIME ?= 200000x
 FUZZ_TARGETS := \
 	./edge/token:FuzzVerify \
 	./edge/token:FuzzVerifyJWT \
+	./edge/token:FuzzVerifyProbe \
 	./edge/urlpath:FuzzRelative \
 	./backend/httpsem:FuzzParseRange \
 	./edge/ops/compress:FuzzPick \

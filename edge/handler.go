@@ -308,9 +308,12 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	h.answer.apply(ctx)
 	if status := h.headStatus(&ctx.Request.Header); status != 0 {
 		h.takeEarly(ctx)
+		// After takeEarly, which puts back a held Content-Length.
+		h.applyReceived(ctx, sc)
 		h.refuse(ctx, status)
 		return
 	}
+	h.applyReceived(ctx, sc)
 	m := ctx.Method()
 	switch string(m) {
 	case fasthttp.MethodPut:
@@ -350,6 +353,7 @@ func (h *Handler) ExpectContinue(ctx *fasthttp.RequestCtx) int {
 	}
 	sc := h.scratch.Get().(*scratch)
 	defer h.putScratch(sc)
+	h.applyReceived(ctx, sc)
 	// A taken name, too, is refused before the client sends the body.
 	// The handler asks the store again unless HeaderReceived did: another
 	// upload may win in between, and Put refuses to overwrite anyway.

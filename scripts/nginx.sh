@@ -7,6 +7,12 @@
 #
 #   scripts/nginx.sh start DIR PORT   install nginx if missing, write DIR/conf/nginx.conf,
 #                                     serve DIR/root on 127.0.0.1:PORT, pid in DIR/nginx.pid
+#   scripts/nginx.sh start-site DIR PORT SITE
+#                                     the same, but nginx's http block holds
+#                                     only the site file SITE (upstreams and
+#                                     servers, e.g. configs/nginx-upedge.conf
+#                                     with test addresses), which must listen
+#                                     on 127.0.0.1:PORT
 #   scripts/nginx.sh stop DIR         stop the nginx started on DIR (no-op when none runs)
 #   scripts/nginx.sh install          install nginx (with the dav module) if missing
 #   scripts/nginx.sh version          print the nginx version, e.g. "nginx/1.22.1"
@@ -81,8 +87,8 @@ running() { # DIR: is the nginx of DIR alive?
 	[ -s "$1/nginx.pid" ] && kill -0 "$(cat "$1/nginx.pid")" 2>/dev/null
 }
 
-write_conf() { # DIR HOST PORT
-	local dir=$1 host=$2 port=$3 user= dav="${NGINX_DAV_METHODS:-PUT DELETE}" davconf mime=
+write_conf() { # DIR HOST PORT [SITE]
+	local dir=$1 host=$2 port=$3 site=${4:-} user= dav="${NGINX_DAV_METHODS:-PUT DELETE}" davconf mime= servers
 	# Workers as root, so that they may write DIR wherever it is; as
 	# another user, nginx runs master and workers as that user.
 	[ "$(id -u)" = 0 ] && user="user root;"
@@ -93,6 +99,18 @@ write_conf() { # DIR HOST PORT
 		davconf="dav_methods $dav;
             create_full_put_path on;
             dav_access user:rw group:r all:r;"
+	fi
+	if [ -n "$site" ]; then
+		servers="include $site;"
+	else
+		servers="server {
+        listen $host:$port reuseport;
+        root $dir/root;
+        location / {
+            $davconf
+        }
+        ${NGINX_EXTRA:-}
+    }"
 	fi
 	cat >"$dir/conf/nginx.conf" <<CONF
 # Written by scripts/nginx.sh; rewritten on every start.
@@ -126,21 +144,18 @@ http {
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
 
-    server {
-        listen $host:$port reuseport;
-        root $dir/root;
-        location / {
-            $davconf
-        }
-        ${NGINX_EXTRA:-}
-    }
+    $servers
 }
 CONF
 }
 
-start() { # DIR PORT
-	local dir=${1:-} port=${2:-} host=${NGINX_HOST:-127.0.0.1}
+start() { # DIR PORT [SITE]
+	local dir=${1:-} port=${2:-} site=${3:-} host=${NGINX_HOST:-127.0.0.1}
 	[ -n "$dir" ] && [ -n "$port" ] || die "usage: nginx.sh start DIR PORT"
+	if [ -n "$site" ]; then
+		[ -r "$site" ] || die "cannot read the site file $site"
+		site=$(cd "$(dirname "$site")" && pwd)/$(basename "$site")
+	fi
 	case $port in *[!0-9]*) die "port must be a number, not $port" ;; esac
 	install
 	mkdir -p "$dir"
@@ -148,7 +163,7 @@ start() { # DIR PORT
 	running "$dir" && die "an nginx already runs on $dir (pid $(cat "$dir/nginx.pid")); stop it first"
 	mkdir -p "$dir/conf" "$dir/root" "$dir/tmp"
 	rm -f "$dir/nginx.pid"
-	write_conf "$dir" "$host" "$port"
+	write_conf "$dir" "$host" "$port" "$site"
 	local bin
 	bin=$(nginx_bin)
 	"$bin" -t -q -p "$dir" -c "$dir/conf/nginx.conf" || die "nginx rejects $dir/conf/nginx.conf"
@@ -182,9 +197,10 @@ stop() { # DIR
 }
 
 case ${1:-} in
-start) shift; start "$@" ;;
+start) shift; start "${1:-}" "${2:-}" ;;
+start-site) shift; [ $# -eq 3 ] || die "usage: nginx.sh start-site DIR PORT SITE"; start "$@" ;;
 stop) shift; stop "$@" ;;
 install) install ;;
 version) install >/dev/null; version ;;
-*) die "usage: nginx.sh start DIR PORT | stop DIR | install | version" ;;
+*) die "usage: nginx.sh start DIR PORT | start-site DIR PORT SITE | stop DIR | install | version" ;;
 esac

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs, one after the other, every real component the test suite runs
-# against: nginx (WebDAV origin and bench peer), Versity's S3 gateway, and
-# the XMPP servers and clients of edge/server/xmppe2e. `make test` runs it before
+# against: nginx (WebDAV origin, bench peer, and the proxy in front of the
+# edge for upedge check), Caddy and HAProxy (the other proxies), Versity's
+# S3 gateway,
+# and the XMPP servers and clients of edge/server/xmppe2e. `make test` runs it before
 # `go test`, which runs test packages in parallel: left to the tests, two
 # packages would run apt-get at once on a new machine and one would fail on
 # dpkg's lock.
@@ -32,6 +34,8 @@ if [ -n "$can_install" ] || [ "${CI:-}" = true ]; then
 	# of them will need it.
 	need_apt=""
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt=1
+	command -v caddy >/dev/null 2>&1 || need_apt=1
+	command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need_apt=1
 	sh scripts/e2e-setup.sh --check || need_apt=1
 	if [ -n "$need_apt" ]; then
 		sudo=""
@@ -42,12 +46,18 @@ if [ -n "$can_install" ] || [ "${CI:-}" = true ]; then
 	step "XMPP servers and clients" sh scripts/e2e-setup.sh
 	if [ "$(id -u)" -eq 0 ]; then
 		step nginx bash scripts/nginx.sh install
-	elif ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-		step nginx sudo -n bash scripts/nginx.sh install
+		step caddy bash scripts/caddy.sh install
+		step haproxy bash scripts/haproxy.sh install
+	else
+		if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+			step nginx sudo -n bash scripts/nginx.sh install
+		fi
+		command -v caddy >/dev/null 2>&1 || step caddy sudo -n env APT_UPDATED="${APT_UPDATED:-}" bash scripts/caddy.sh install
+		command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || step haproxy sudo -n env APT_UPDATED="${APT_UPDATED:-}" bash scripts/haproxy.sh install
 	fi
 	step versitygw bash scripts/versitygw.sh install >/dev/null
 else
-	echo "test-deps: not root and no password-less sudo: tests that need nginx, Versity or XMPP servers skip unless those are installed"
+	echo "test-deps: not root and no password-less sudo: tests that need nginx, Caddy, HAProxy, Versity or XMPP servers skip unless those are installed"
 fi
 
 if [ -n "$failed" ]; then

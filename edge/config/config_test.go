@@ -139,6 +139,32 @@ func TestByteSize(t *testing.T) {
 	}
 }
 
+// TestPackagedConfigLoads loads the Debian package's config
+// (configs/deb/upedge.toml) as the packaged unit does, with the secret file
+// the package makes: every key in it is known and valid.
+func TestPackagedConfigLoads(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The packaged path of the secret file is replaced through the
+	// environment, as an operator could.
+	cfg, err := Load(FlagSet("test"), []string{"--config", "../../configs/deb/upedge.toml"}, []string{EnvPrefix + "SECRET_FILE=" + secret})
+	if err != nil {
+		t.Fatalf("cannot load configs/deb/upedge.toml: %v", err)
+	}
+	if cfg.Store != "/var/lib/upedge" || cfg.Secret != strings.Repeat("ab", 32) {
+		t.Errorf("store %q, secret %q; want /var/lib/upedge and the file's", cfg.Store, cfg.Secret)
+	}
+	b, err := os.ReadFile("../../configs/deb/upedge.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `secret_file = "/etc/upedge/secret"`) {
+		t.Error(`configs/deb/upedge.toml: want secret_file = "/etc/upedge/secret", where the package makes it`)
+	}
+}
+
 // TestSecretsAndSchemes: previous secrets from the file, the environment,
 // repeated flags and a file of them; the delete secret and its file; the
 // token schemes; and how they reach the edge's options.

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
+	vm "github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
 	"github.com/upedge/upedge/backend/dirstore"
@@ -51,12 +51,16 @@ type ops struct {
 	msrv    *fasthttp.Server
 	mln     net.Listener // metrics socket, or nil when off
 
+	// reloadedAt is when the configuration in force was loaded (at start
+	// or by the last successful reload), in UNIX milliseconds.
+	reloadedAt     atomic.Int64
+	reloadFailures *vm.Counter
+
 	// uploadCtx is the context uploads are stored under; abortUploads
 	// cancels it when the shutdown grace is over.
 	uploadCtx    context.Context
 	abortUploads context.CancelFunc
-	// workers run retention, quota saving, cache cleaning and log
-	// reopening.
+	// workers run retention, quota saving and cache cleaning.
 	workCtx  context.Context
 	stopWork context.CancelFunc
 	workers  sync.WaitGroup
@@ -98,6 +102,9 @@ func newOps(cfg *config.Config, store *dirstore.Store, health func() error, log 
 	if o.access != nil {
 		set.NewGauge("upedge_access_log_dropped_total", func() float64 { return float64(o.access.Dropped()) })
 	}
+	o.reloadedAt.Store(time.Now().UnixMilli())
+	set.NewGauge("upedge_reload_success_timestamp_seconds", func() float64 { return float64(o.reloadedAt.Load()) / 1e3 })
+	o.reloadFailures = set.NewCounter("upedge_reload_failures_total")
 	if cfg.QuotasOn() {
 		rejected := set.NewCounter(`upedge_quota_rejections_total`)
 		qopts := cfg.QuotaOptions(root, rejected.Inc)
@@ -210,24 +217,25 @@ func (o *ops) start(stdout io.Writer) {
 	if o.enc != nil {
 		o.goWork(func(ctx context.Context) { o.enc.Run(ctx, compress.DefaultTTL, compressCleanEvery) })
 	}
-	if o.access != nil {
-		// SIGHUP reopens the access log after logrotate moved it.
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		o.goWork(func(ctx context.Context) {
-			defer signal.Stop(hup)
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-hup:
-					if err := o.access.Reopen(); err != nil {
-						o.log.Error("cannot reopen the access log", "err", err)
-					}
-				}
-			}
-		})
+}
+
+// watchCertificate exports when the TLS certificate in force expires, so
+// that a renewal that never reached the edge shows before clients see it.
+func (o *ops) watchCertificate(c *listen.Certificate) {
+	o.metrics.Set().NewGauge("upedge_tls_certificate_expiry_timestamp_seconds", func() float64 {
+		return float64(c.NotAfter().Unix())
+	})
+}
+
+// reopenLogs reopens the access log (after logrotate moved it).
+func (o *ops) reopenLogs() error {
+	if o.access == nil {
+		return nil
 	}
+	if err := o.access.Reopen(); err != nil {
+		return fmt.Errorf("cannot reopen the access log: %w", err)
+	}
+	return nil
 }
 
 func (o *ops) goWork(f func(ctx context.Context)) {

@@ -32,6 +32,11 @@ type Env struct {
 	Log *slog.Logger
 	// Getenv supplies AWS_* credentials when the config has none.
 	Getenv func(string) string
+	// Load reads the config again for Reload, as the process read it at
+	// start: the same flags and environment (Main passes config.Load).
+	// nil: Reload keeps the running config, and re-reads only the TLS
+	// certificate and reopens the access log.
+	Load func() (*config.Config, error)
 	// SyncHook, when set, is called instead of fsync(2) by every writer
 	// of the store directory (uploads, quota state, compressed variants):
 	// see atomicfile.Options.SyncHook. For tests that check what is
@@ -52,7 +57,12 @@ type Server struct {
 	handler *edge.Handler
 	http    *edge.Server
 	ln      net.Listener
+	certs   *listen.Certificate // nil without TLS
 	ops     *ops
+
+	load     func() (*config.Config, error)
+	reloadMu sync.Mutex
+	secret   string // the secret in force, for the reload's log line
 
 	closeOnce sync.Once
 }
@@ -70,7 +80,10 @@ func New(cfg *config.Config, env Env) (_ *Server, err error) {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
-	s := &Server{cfg: cfg, log: env.Log, stdout: env.Stdout}
+	s := &Server{cfg: cfg, log: env.Log, stdout: env.Stdout, load: env.Load, secret: cfg.Secret}
+	if s.load == nil {
+		s.load = func() (*config.Config, error) { return cfg, nil }
+	}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -97,6 +110,12 @@ func New(cfg *config.Config, env Env) (_ *Server, err error) {
 	}
 	s.http = edge.NewServer(s.handler, cfg.ServerOptions(s.log))
 	s.ops.wrap(s.http)
+	if cfg.TLSCert != "" {
+		if s.certs, err = listen.LoadCertificate(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
+		s.ops.watchCertificate(s.certs)
+	}
 	if s.ln, err = s.ops.listen(cfg.Listen); err != nil {
 		return nil, err
 	}
@@ -125,17 +144,16 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.Secret == config.ExampleSecret {
 		s.log.Warn("running with the example secret from configs/: anyone who has read it can upload; set secret or secret_file before exposing this edge")
 	}
-	tls := s.cfg.TLSCert != ""
-	fmt.Fprintf(s.stdout, "upedge listening on %s%s (%s, max file size %s)\n", display(s.ln, tls), s.handler.Prefix(), s.where, s.cfg.MaxFileSize)
+	fmt.Fprintf(s.stdout, "upedge listening on %s%s (%s, max file size %s)\n", display(s.ln, s.certs != nil), s.handler.Prefix(), s.where, s.cfg.MaxFileSize)
 	s.ops.start(s.stdout)
+	ln := s.ln
+	if s.certs != nil {
+		// Not fasthttp's ServeTLS: it reads the certificate once, and a
+		// reload must be able to replace it.
+		ln = s.certs.TLSListener(ln)
+	}
 	served := make(chan error, 1)
-	go func() {
-		if tls {
-			served <- s.http.ServeTLS(s.ln, s.cfg.TLSCert, s.cfg.TLSKey)
-			return
-		}
-		served <- s.http.Serve(s.ln)
-	}()
+	go func() { served <- s.http.Serve(ln) }()
 	select {
 	case err := <-served:
 		return err

@@ -3,16 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -30,34 +23,10 @@ import (
 	"github.com/upedge/upedge/edge/token"
 )
 
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return certFile, keyFile
-}
-
 func TestTLS(t *testing.T) {
-	cert, key := selfSigned(t, t.TempDir())
-	p := servertest.Start(t, t.TempDir(), "--tls-cert", cert, "--tls-key", key)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	c := servertest.WriteCert(t, t.TempDir(), "edge", []string{"127.0.0.1"}, time.Now().Add(time.Hour))
+	p := servertest.Start(t, t.TempDir(), "--tls-cert", c.CertFile, "--tls-key", c.KeyFile)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: c.Pool()}}}
 	base := "https://" + p.Addr + "/upload/"
 	put, get := slot.URLs([]byte(servertest.Secret), slot.Request{Version: token.V1, Base: base, Path: "tls/a.txt", Size: 5})
 	req, _ := http.NewRequest("PUT", put, strings.NewReader("hello"))
@@ -68,6 +37,15 @@ func TestTLS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 201 || resp.TLS == nil {
 		t.Fatalf("PUT over TLS: %d", resp.StatusCode)
+	}
+	// A client that offers HTTP/2 is told to speak HTTP/1.1.
+	conn, err := tls.Dial("tcp", p.Addr, &tls.Config{RootCAs: c.Pool(), NextProtos: []string{"h2", "http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if got := conn.ConnectionState().NegotiatedProtocol; got != "http/1.1" {
+		t.Errorf("ALPN: got %q; want %q", got, "http/1.1")
 	}
 	resp, b := servertest.Get(t, client, get)
 	if string(b) != "hello" {
@@ -90,7 +68,7 @@ func TestTLS(t *testing.T) {
 	if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
 		t.Errorf("plain HTTP: Strict-Transport-Security %q; want none", got)
 	}
-	off := servertest.Start(t, t.TempDir(), "--tls-cert", cert, "--tls-key", key, "--hsts", "")
+	off := servertest.Start(t, t.TempDir(), "--tls-cert", c.CertFile, "--tls-key", c.KeyFile, "--hsts", "")
 	resp, _ = servertest.Get(t, client, "https://"+off.Addr+"/upload/missing/none.txt")
 	if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
 		t.Errorf("hsts = \"\": Strict-Transport-Security %q; want none", got)

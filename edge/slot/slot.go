@@ -32,6 +32,31 @@ type Request struct {
 	// Exp is a JWT's exp in UNIX seconds; 0 means Timestamp +
 	// token.DefaultJWTLifetime, as Prosody signs.
 	Exp int64
+	// Escape percent-encodes one path segment; nil is url.PathEscape.
+	// ProsodyEscape encodes as Prosody does.
+	Escape func(segment string) string
+}
+
+// ProsodyEscape percent-encodes a path segment as Prosody's
+// util.http.urlencode does for mod_http_upload_external's slots: every
+// byte but ASCII letters, digits and ".~_-", with lower-case hex digits
+// ("my file+.txt" becomes "my%20file%2b.txt"). Proxies that decode and
+// re-encode paths write some of these differently, which `upedge check`
+// relies on to see them.
+func ProsodyEscape(segment string) string {
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	for i := 0; i < len(segment); i++ {
+		switch c := segment[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '~', c == '_', c == '-':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // Slot is a signed slot as a client receives it.
@@ -64,7 +89,7 @@ func Sign(s *token.Signer, r Request) Slot {
 		base += "/"
 	}
 	path := strings.TrimPrefix(r.Path, "/")
-	get := base + escapePath(path)
+	get := base + escapePath(path, r.Escape)
 	c := token.Claims{Path: []byte(path), Size: r.Size, ContentType: []byte(r.ContentType)}
 	var extra string
 	switch r.Version {
@@ -103,14 +128,18 @@ func DeleteURL(s *token.Signer, deleteSecret []byte, base, path string) string {
 		base += "/"
 	}
 	path = strings.TrimPrefix(path, "/")
-	return base + escapePath(path) + "?token=" + string(s.AppendDelete(nil, []byte(path), deleteSecret))
+	return base + escapePath(path, nil) + "?token=" + string(s.AppendDelete(nil, []byte(path), deleteSecret))
 }
 
-// escapePath percent-encodes each segment of a decoded path.
-func escapePath(path string) string {
+// escapePath percent-encodes each segment of a decoded path with escape
+// (nil: url.PathEscape).
+func escapePath(path string, escape func(string) string) string {
+	if escape == nil {
+		escape = url.PathEscape
+	}
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+		segs[i] = escape(s)
 	}
 	return strings.Join(segs, "/")
 }

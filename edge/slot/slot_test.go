@@ -31,16 +31,31 @@ func TestURLs(t *testing.T) {
 }
 
 // TestEscapingRoundTrips: whatever the file name, decoding the GET URL's
-// path gives back the signed path.
+// path gives back the signed path, with either escaping.
 func TestEscapingRoundTrips(t *testing.T) {
-	for _, name := range []string{"a+b=c&d.bin", "100% ?#.txt", "été 日本.png", "semi;colon,comma"} {
-		_, get := URLs([]byte("s"), Request{Version: token.V1, Base: "http://h/upload/", Path: "r/" + name, Size: 1})
-		u, err := url.Parse(get)
-		if err != nil {
-			t.Fatal(err)
+	for _, escape := range []func(string) string{nil, ProsodyEscape} {
+		for _, name := range []string{"a+b=c&d.bin", "100% ?#.txt", "été 日本.png", "semi;colon,comma"} {
+			_, get := URLs([]byte("s"), Request{Version: token.V1, Base: "http://h/upload/", Path: "r/" + name, Size: 1, Escape: escape})
+			u, err := url.Parse(get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimPrefix(u.Path, "/upload/"); got != "r/"+name {
+				t.Errorf("%q: path decodes to %q", name, got)
+			}
 		}
-		if got := strings.TrimPrefix(u.Path, "/upload/"); got != "r/"+name {
-			t.Errorf("%q: path decodes to %q", name, got)
+	}
+}
+
+func TestProsodyEscape(t *testing.T) {
+	// As Prosody 0.12's util.http.urlencode gives them.
+	for in, want := range map[string]string{
+		"my file+.txt": "my%20file%2b.txt",
+		"été 50%.txt":  "%c3%a9t%c3%a9%2050%25.txt",
+		"a.b~c_d-e":    "a.b~c_d-e",
+	} {
+		if got := ProsodyEscape(in); got != want {
+			t.Errorf("ProsodyEscape(%q): got %q; want %q", in, got, want)
 		}
 	}
 }

@@ -37,6 +37,19 @@ func TestRejectionReasonAllocatesNothing(t *testing.T) {
 	}
 }
 
+// The edge checks a probe token on every request that carries one.
+func TestVerifyProbeAllocatesNothing(t *testing.T) {
+	v := NewVerifier([]byte(secret), 0, vectorClock)
+	value := []byte(probeVector)
+	if n := testing.AllocsPerRun(1000, func() {
+		if err := v.VerifyProbe(value); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per VerifyProbe; want 0", n)
+	}
+}
+
 // TestVerifyJWTAllocatesNothing: a JWT check with a reused JWTClaims (the
 // edge pools them), accepted, signed with a previous secret, or forged.
 func TestVerifyJWTAllocatesNothing(t *testing.T) {

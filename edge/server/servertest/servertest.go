@@ -36,7 +36,8 @@ type Edge struct {
 	// Stderr collects the edge's logs.
 	Stderr *Output
 
-	stop func() error
+	stop   func() error
+	reload func() error
 }
 
 // Args returns the flags of a test edge on store: Secret, a free port on
@@ -93,7 +94,8 @@ func startArgs(t testing.TB, args, environ []string, syncHook func(int, string) 
 		return ""
 	}
 	log := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
-	srv, err := server.New(cfg, server.Env{Stdout: stdout, Log: log, Getenv: getenv, SyncHook: syncHook})
+	load := func() (*config.Config, error) { return config.Load(config.FlagSet("servertest"), args, environ) }
+	srv, err := server.New(cfg, server.Env{Stdout: stdout, Log: log, Getenv: getenv, SyncHook: syncHook, Load: load})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -112,6 +114,7 @@ func startArgs(t testing.TB, args, environ []string, syncHook func(int, string) 
 		})
 		return runErr
 	}
+	e.reload = srv.Reload
 	t.Cleanup(func() { e.stop() })
 	// Run prints the startup lines before it serves.
 	for !e.Started(srv.MetricsAddr() != nil) {
@@ -134,6 +137,13 @@ func startArgs(t testing.TB, args, environ []string, syncHook func(int, string) 
 // its process instead.
 func (e *Edge) Stop() error {
 	return e.stop()
+}
+
+// Reload reloads an edge that Start or StartArgs runs in this process, as
+// a SIGHUP reloads `upedge serve` (server.Server.Reload), and returns its
+// error. A child-process harness sends SIGHUP instead.
+func (e *Edge) Reload() error {
+	return e.reload()
 }
 
 var (

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# scripts/haproxy.sh: a throwaway HAProxy (Debian's package) on loopback,
+# for the tests that run `upedge check` through the configuration the
+# README shows (configs/haproxy-upedge.cfg).
+#
+# Usage (tests rely on this interface):
+#
+#   scripts/haproxy.sh install           install HAProxy from Debian if missing
+#   scripts/haproxy.sh version           print HAProxy's version, e.g. "2.6.12"
+#   scripts/haproxy.sh start DIR FILE PORT
+#                                        run HAProxy with the configuration FILE (it
+#                                        must listen on 127.0.0.1:PORT), pid in
+#                                        DIR/haproxy.pid; returns once PORT accepts
+#   scripts/haproxy.sh stop DIR          stop the HAProxy started on DIR (no-op when none)
+#
+# The package's own service must not start: a policy-rc.d forbidding
+# service starts is in place during the install (only when the machine has
+# none). `apt-get update` runs first unless APT_UPDATED is set.
+set -euo pipefail
+
+die() { echo "haproxy.sh: $*" >&2; exit 1; }
+
+haproxy_bin() { command -v haproxy 2>/dev/null || { [ -x /usr/sbin/haproxy ] && echo /usr/sbin/haproxy; } || true; }
+
+install() {
+	[ -n "$(haproxy_bin)" ] && return 0
+	[ "$(id -u)" = 0 ] || die "HAProxy is missing and installing it needs root"
+	local policy=/usr/sbin/policy-rc.d ours= rc=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod +x "$policy"
+		ours=1
+	fi
+	echo "haproxy.sh: installing haproxy" >&2
+	{ [ -n "${APT_UPDATED:-}" ] || apt-get update -qq; } &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null || rc=$?
+	[ -z "$ours" ] || rm -f "$policy"
+	[ $rc = 0 ] || die "cannot install haproxy"
+}
+
+version() { "$(haproxy_bin)" -v | sed -n 's/^HAProxy version \([^ -]*\).*/\1/p'; }
+
+running() { [ -s "$1/haproxy.pid" ] && kill -0 "$(cat "$1/haproxy.pid")" 2>/dev/null; }
+
+start() { # DIR FILE PORT
+	local dir=${1:-} file=${2:-} port=${3:-} bin i
+	[ -n "$dir" ] && [ -n "$file" ] && [ -n "$port" ] || die "usage: haproxy.sh start DIR FILE PORT"
+	install
+	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd)
+	running "$dir" && die "an HAProxy already runs on $dir; stop it first"
+	bin=$(haproxy_bin)
+	"$bin" -c -q -f "$file" || die "HAProxy rejects $file"
+	"$bin" -D -f "$file" -p "$dir/haproxy.pid" || die "cannot start HAProxy"
+	for ((i = 0; i < 100; i++)); do
+		if [ -s "$dir/haproxy.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "haproxy $(version) listening on 127.0.0.1:$port (pid $(cat "$dir/haproxy.pid"))"
+			return 0
+		fi
+		sleep 0.1
+	done
+	stop "$dir" || true
+	die "HAProxy did not come up on 127.0.0.1:$port"
+}
+
+stop() { # DIR
+	local dir=${1:-} pid i
+	[ -n "$dir" ] || die "usage: haproxy.sh stop DIR"
+	running "$dir" || { rm -f "$dir/haproxy.pid"; return 0; }
+	pid=$(cat "$dir/haproxy.pid")
+	kill -USR1 "$pid" # soft stop: finish what runs, then exit
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || { rm -f "$dir/haproxy.pid"; return 0; }
+		sleep 0.1
+	done
+	kill -TERM "$pid" 2>/dev/null || true
+	rm -f "$dir/haproxy.pid"
+}
+
+case ${1:-} in
+install) install ;;
+version) install >/dev/null; version ;;
+start) shift; start "$@" ;;
+stop) shift; stop "$@" ;;
+*) die "usage: haproxy.sh install | version | start DIR FILE PORT | stop DIR" ;;
+esac
