@@ -3,8 +3,6 @@
 package edge
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -19,15 +17,7 @@ import (
 // Upedge-Received allocates nothing, in the handler and in the Expect
 // handler, as the rest of the routing does (TestRoutingAllocatesNothing).
 func TestProbeAllocatesNothing(t *testing.T) {
-	store, err := dirstore.New(t.TempDir(), dirstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := New(Options{Secret: []byte(testSecret), Prefix: "/upload/", MaxFileSize: 64 << 10,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _ := newQuietHandler(t, Options{MaxFileSize: 64 << 10}, dirstore.Options{})
 	var req fasthttp.Request
 	req.Header.SetMethod(fasthttp.MethodPut)
 	req.SetRequestURI("/upload/abc123/my%20file.txt?v=" + strings.Repeat("0", 64))

@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -17,14 +15,7 @@ import (
 // token (upedge check's), on a PUT refused on its head, through
 // HeaderReceived and the handler.
 func BenchmarkProbe(b *testing.B) {
-	store, err := dirstore.New(b.TempDir(), dirstore.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := New(Options{Secret: []byte(testSecret), Prefix: "/upload/", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, store)
-	if err != nil {
-		b.Fatal(err)
-	}
+	h, _ := newQuietHandler(b, Options{}, dirstore.Options{})
 	probe := string(token.NewSigner([]byte(testSecret)).AppendProbe(nil, time.Now().Unix()))
 	for _, tc := range []struct{ name, probe string }{{"no probe", ""}, {"probe", probe}} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -21,26 +21,18 @@
 set -euo pipefail
 
 die() { echo "caddy.sh: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/peerlib.sh"
 
 caddy_bin() { command -v caddy 2>/dev/null || { [ -x /usr/bin/caddy ] && echo /usr/bin/caddy; } || true; }
 
 install() {
 	[ -n "$(caddy_bin)" ] && return 0
 	[ "$(id -u)" = 0 ] || die "Caddy is missing and installing it needs root"
-	local policy=/usr/sbin/policy-rc.d ours= rc=0
-	if [ ! -e "$policy" ]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy"
-		chmod +x "$policy"
-		ours=1
-	fi
 	echo "caddy.sh: installing caddy" >&2
-	{ [ -n "${APT_UPDATED:-}" ] || apt-get update -qq; } &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy >/dev/null || rc=$?
-	[ -z "$ours" ] || rm -f "$policy"
-	[ $rc = 0 ] || die "cannot install caddy"
+	apt_install caddy || die "cannot install caddy"
 }
 
-running() { [ -s "$1/caddy.pid" ] && kill -0 "$(cat "$1/caddy.pid")" 2>/dev/null; }
+running() { pid_running "$1/caddy.pid"; }
 
 start() { # DIR FILE PORT
 	local dir=${1:-} file=${2:-} port=${3:-}
@@ -70,17 +62,9 @@ start() { # DIR FILE PORT
 }
 
 stop() { # DIR
-	local dir=${1:-} pid i
+	local dir=${1:-}
 	[ -n "$dir" ] || die "usage: caddy.sh stop DIR"
-	running "$dir" || { rm -f "$dir/caddy.pid"; return 0; }
-	pid=$(cat "$dir/caddy.pid")
-	kill -TERM "$pid"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || { rm -f "$dir/caddy.pid"; return 0; }
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$dir/caddy.pid"
+	stop_pid "$dir/caddy.pid" TERM 100 KILL
 }
 
 case ${1:-} in

@@ -19,28 +19,20 @@
 set -euo pipefail
 
 die() { echo "haproxy.sh: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/peerlib.sh"
 
 haproxy_bin() { command -v haproxy 2>/dev/null || { [ -x /usr/sbin/haproxy ] && echo /usr/sbin/haproxy; } || true; }
 
 install() {
 	[ -n "$(haproxy_bin)" ] && return 0
 	[ "$(id -u)" = 0 ] || die "HAProxy is missing and installing it needs root"
-	local policy=/usr/sbin/policy-rc.d ours= rc=0
-	if [ ! -e "$policy" ]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy"
-		chmod +x "$policy"
-		ours=1
-	fi
 	echo "haproxy.sh: installing haproxy" >&2
-	{ [ -n "${APT_UPDATED:-}" ] || apt-get update -qq; } &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null || rc=$?
-	[ -z "$ours" ] || rm -f "$policy"
-	[ $rc = 0 ] || die "cannot install haproxy"
+	apt_install haproxy || die "cannot install haproxy"
 }
 
 version() { "$(haproxy_bin)" -v | sed -n 's/^HAProxy version \([^ -]*\).*/\1/p'; }
 
-running() { [ -s "$1/haproxy.pid" ] && kill -0 "$(cat "$1/haproxy.pid")" 2>/dev/null; }
+running() { pid_running "$1/haproxy.pid"; }
 
 start() { # DIR FILE PORT
 	local dir=${1:-} file=${2:-} port=${3:-} bin i
@@ -64,17 +56,9 @@ start() { # DIR FILE PORT
 }
 
 stop() { # DIR
-	local dir=${1:-} pid i
+	local dir=${1:-}
 	[ -n "$dir" ] || die "usage: haproxy.sh stop DIR"
-	running "$dir" || { rm -f "$dir/haproxy.pid"; return 0; }
-	pid=$(cat "$dir/haproxy.pid")
-	kill -USR1 "$pid" # soft stop: finish what runs, then exit
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || { rm -f "$dir/haproxy.pid"; return 0; }
-		sleep 0.1
-	done
-	kill -TERM "$pid" 2>/dev/null || true
-	rm -f "$dir/haproxy.pid"
+	stop_pid "$dir/haproxy.pid" USR1 50 TERM # USR1: soft stop, finish what runs, then exit
 }
 
 case ${1:-} in

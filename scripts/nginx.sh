@@ -39,6 +39,8 @@
 set -euo pipefail
 
 die() { echo "nginx.sh: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/peerlib.sh"
+APT_UPDATED=${NGINX_APT_UPDATED:-} # this script's own: test-deps.sh sets both
 
 nginx_bin() {
 	command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true
@@ -50,24 +52,9 @@ has_dav() {
 	[ -n "$bin" ] && "$bin" -V 2>&1 | grep -q -- '--with-http_dav_module'
 }
 
-apt_install() {
-	[ "$(id -u)" = 0 ] || die "nginx with the dav module is missing and installing it needs root"
-	local policy=/usr/sbin/policy-rc.d ours=
-	if [ ! -e "$policy" ]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy"
-		chmod +x "$policy"
-		ours=1
-	fi
-	local rc=0
-	{ [ -n "${NGINX_APT_UPDATED:-}" ] || apt-get update -qq; } &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || rc=$?
-	NGINX_APT_UPDATED=1
-	[ -z "$ours" ] || rm -f "$policy"
-	return $rc
-}
-
 install() {
 	has_dav && return 0
+	[ "$(id -u)" = 0 ] || die "nginx with the dav module is missing and installing it needs root"
 	if [ -z "$(nginx_bin)" ]; then
 		echo "nginx.sh: installing nginx-light" >&2
 		apt_install nginx-light || die "cannot install nginx-light"
@@ -83,9 +70,7 @@ version() {
 	"$(nginx_bin)" -v 2>&1 | sed -n 's/^nginx version: //p'
 }
 
-running() { # DIR: is the nginx of DIR alive?
-	[ -s "$1/nginx.pid" ] && kill -0 "$(cat "$1/nginx.pid")" 2>/dev/null
-}
+running() { pid_running "$1/nginx.pid"; } # DIR: is the nginx of DIR alive?
 
 write_conf() { # DIR HOST PORT [SITE]
 	local dir=$1 host=$2 port=$3 site=${4:-} user= dav="${NGINX_DAV_METHODS:-PUT DELETE}" davconf mime= servers
@@ -184,16 +169,7 @@ start() { # DIR PORT [SITE]
 stop() { # DIR
 	local dir=${1:-}
 	[ -n "$dir" ] || die "usage: nginx.sh stop DIR"
-	running "$dir" || { rm -f "$dir/nginx.pid"; return 0; }
-	local pid i
-	pid=$(cat "$dir/nginx.pid")
-	kill -TERM "$pid"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || { rm -f "$dir/nginx.pid"; return 0; }
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$dir/nginx.pid"
+	stop_pid "$dir/nginx.pid" TERM 100 KILL
 }
 
 case ${1:-} in
