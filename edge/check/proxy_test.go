@@ -74,17 +74,23 @@ func startNginx(t *testing.T, edgeAddr string, cert servertest.Cert, variant ...
 		"/etc/letsencrypt/live/upload.example.org/fullchain.pem", cert.CertFile,
 		"/etc/letsencrypt/live/upload.example.org/privkey.pem", cert.KeyFile,
 	}, variant...)...)
-	script := filepath.Join(origintest.RepoRoot(t), "scripts", "nginx.sh")
-	run := filepath.Join(dir, "run")
-	if out, err := exec.Command(script, "start-site", run, port, site).CombinedOutput(); err != nil {
-		t.Fatalf("cannot start nginx: %v\n%s", err, out)
+	runProxy(t, "nginx", "nginx", filepath.Join(dir, "run"), "start-site", port, site)
+	return "https://127.0.0.1:" + port + "/upload/"
+}
+
+// runProxy starts name (what to call it in messages) with
+// scripts/SCRIPT.sh VERB RUN ARGS... and stops it when t ends.
+func runProxy(t *testing.T, script, name, run, verb string, args ...string) {
+	t.Helper()
+	path := filepath.Join(origintest.RepoRoot(t), "scripts", script+".sh")
+	if out, err := exec.Command(path, append([]string{verb, run}, args...)...).CombinedOutput(); err != nil {
+		t.Fatalf("cannot start %s: %v\n%s", name, err, out)
 	}
 	t.Cleanup(func() {
-		if out, err := exec.Command(script, "stop", run).CombinedOutput(); err != nil {
-			t.Errorf("cannot stop nginx: %v\n%s", err, out)
+		if out, err := exec.Command(path, "stop", run).CombinedOutput(); err != nil {
+			t.Errorf("cannot stop %s: %v\n%s", name, err, out)
 		}
 	})
-	return "https://127.0.0.1:" + port + "/upload/"
 }
 
 // startCaddy runs Caddy with configs/Caddyfile in front of the edge at
@@ -99,16 +105,7 @@ func startCaddy(t *testing.T, edgeAddr string, cert servertest.Cert) string {
 		"upload.example.org {", "{\n\tadmin off\n\tauto_https disable_redirects\n}\n\nhttps://127.0.0.1:"+port+" {\n\ttls "+cert.CertFile+" "+cert.KeyFile,
 		"reverse_proxy 127.0.0.1:5050 {", "reverse_proxy "+edgeAddr+" {",
 	)
-	script := filepath.Join(origintest.RepoRoot(t), "scripts", "caddy.sh")
-	run := filepath.Join(dir, "run")
-	if out, err := exec.Command(script, "start", run, file, port).CombinedOutput(); err != nil {
-		t.Fatalf("cannot start Caddy: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command(script, "stop", run).CombinedOutput(); err != nil {
-			t.Errorf("cannot stop Caddy: %v\n%s", err, out)
-		}
-	})
+	runProxy(t, "caddy", "Caddy", filepath.Join(dir, "run"), "start", file, port)
 	return "https://127.0.0.1:" + port + "/upload/"
 }
 
@@ -147,15 +144,6 @@ func startHAProxy(t *testing.T, edgeAddr string, cert servertest.Cert) string {
 	if err := os.WriteFile(file, append([]byte(head), b...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	script := filepath.Join(origintest.RepoRoot(t), "scripts", "haproxy.sh")
-	run := filepath.Join(dir, "run")
-	if out, err := exec.Command(script, "start", run, file, port).CombinedOutput(); err != nil {
-		t.Fatalf("cannot start HAProxy: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command(script, "stop", run).CombinedOutput(); err != nil {
-			t.Errorf("cannot stop HAProxy: %v\n%s", err, out)
-		}
-	})
+	runProxy(t, "haproxy", "HAProxy", filepath.Join(dir, "run"), "start", file, port)
 	return "https://127.0.0.1:" + port + "/upload/"
 }
