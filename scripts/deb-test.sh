@@ -86,12 +86,19 @@ echo "$user:$group: $exec_start"
 # shellcheck disable=SC2086 # ExecStart is split into words as systemd does
 setpriv --reuid="$user" --regid="$group" --init-groups --inh-caps=-all -- $exec_start >"$work/out" 2>"$work/err" &
 edge_pid=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q 'upedge listening on' "$work/out" && break
-	kill -0 "$edge_pid" 2>/dev/null || die "the edge exited: $(cat "$work/err")"
-	sleep 0.1
-done
-grep -q 'upedge listening on' "$work/out" || die "the edge did not start: $(cat "$work/err")"
+# wait_edge PATTERN FILE EXITED MISSING: waits up to 10 s for PATTERN in
+# FILE; dies with EXITED if the edge exits meanwhile, MISSING if it never
+# comes, each followed by the edge's stderr.
+wait_edge() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q "$1" "$2" && return 0
+		kill -0 "$edge_pid" 2>/dev/null || die "$3: $(cat "$work/err")"
+		sleep 0.1
+	done
+	die "$4: $(cat "$work/err")"
+}
+wait_edge 'upedge listening on' "$work/out" "the edge exited" "the edge did not start"
 head -1 "$work/out"
 base="http://$listen/upload/"
 
@@ -114,12 +121,7 @@ step "reload (ExecReload: SIGHUP) with a rotated secret"
 printf '%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')" >"$secret.new"
 chown root:upedge "$secret.new" && chmod 0640 "$secret.new" && mv "$secret.new" "$secret"
 kill -HUP "$edge_pid"
-for ((i = 0; i < 100; i++)); do
-	grep -q 'msg=reloaded' "$work/err" && break
-	kill -0 "$edge_pid" 2>/dev/null || die "the edge exited on SIGHUP: $(cat "$work/err")"
-	sleep 0.1
-done
-grep -q 'msg=reloaded' "$work/err" || die "no reload: $(cat "$work/err")"
+wait_edge 'msg=reloaded' "$work/err" "the edge exited on SIGHUP" "no reload"
 mapfile -t urls < <(/usr/bin/upedge sign --secret "$(cat "$secret")" --base "$base" 'deb-test/after reload.txt' "$size")
 code=$(curl -sS -o /dev/null -w '%{http_code}' -T "$work/hello" "${urls[0]}")
 [ "$code" = 201 ] || die "PUT with the rotated secret after SIGHUP: $code"
