@@ -49,14 +49,10 @@ start() { # DIR FILE PORT
 	"$bin" validate --config "$file" --adapter caddyfile >"$dir/validate.log" 2>&1 ||
 		die "Caddy rejects $file: $(tail -5 "$dir/validate.log")"
 	nohup "$bin" run --config "$file" --adapter caddyfile --pidfile "$dir/caddy.pid" >"$dir/caddy.log" 2>&1 &
-	local i
-	for ((i = 0; i < 100; i++)); do
-		if [ -s "$dir/caddy.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "caddy $("$bin" version | awk '{print $1}') listening on 127.0.0.1:$port (pid $(cat "$dir/caddy.pid"))"
-			return 0
-		fi
-		sleep 0.1
-	done
+	if wait_up "$dir/caddy.pid" 127.0.0.1 "$port"; then
+		echo "caddy $("$bin" version | awk '{print $1}') listening on 127.0.0.1:$port (pid $(cat "$dir/caddy.pid"))"
+		return 0
+	fi
 	stop "$dir" || true
 	die "Caddy did not come up on 127.0.0.1:$port: $(tail -5 "$dir/caddy.log")"
 }

@@ -35,7 +35,7 @@ version() { "$(haproxy_bin)" -v | sed -n 's/^HAProxy version \([^ -]*\).*/\1/p';
 running() { pid_running "$1/haproxy.pid"; }
 
 start() { # DIR FILE PORT
-	local dir=${1:-} file=${2:-} port=${3:-} bin i
+	local dir=${1:-} file=${2:-} port=${3:-} bin
 	[ -n "$dir" ] && [ -n "$file" ] && [ -n "$port" ] || die "usage: haproxy.sh start DIR FILE PORT"
 	install
 	mkdir -p "$dir"
@@ -44,13 +44,10 @@ start() { # DIR FILE PORT
 	bin=$(haproxy_bin)
 	"$bin" -c -q -f "$file" || die "HAProxy rejects $file"
 	"$bin" -D -f "$file" -p "$dir/haproxy.pid" || die "cannot start HAProxy"
-	for ((i = 0; i < 100; i++)); do
-		if [ -s "$dir/haproxy.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "haproxy $(version) listening on 127.0.0.1:$port (pid $(cat "$dir/haproxy.pid"))"
-			return 0
-		fi
-		sleep 0.1
-	done
+	if wait_up "$dir/haproxy.pid" 127.0.0.1 "$port"; then
+		echo "haproxy $(version) listening on 127.0.0.1:$port (pid $(cat "$dir/haproxy.pid"))"
+		return 0
+	fi
 	stop "$dir" || true
 	die "HAProxy did not come up on 127.0.0.1:$port"
 }

@@ -153,15 +153,11 @@ start() { # DIR PORT [SITE]
 	bin=$(nginx_bin)
 	"$bin" -t -q -p "$dir" -c "$dir/conf/nginx.conf" || die "nginx rejects $dir/conf/nginx.conf"
 	"$bin" -p "$dir" -c "$dir/conf/nginx.conf" || die "cannot start nginx (see $dir/error.log)"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		if [ -s "$dir/nginx.pid" ] && (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-			echo "nginx/$(version | sed 's,^nginx/,,')"
-			echo "nginx listening on http://$host:$port/ (root $dir/root, pid $(cat "$dir/nginx.pid"))"
-			return 0
-		fi
-		sleep 0.1
-	done
+	if wait_up "$dir/nginx.pid" "$host" "$port"; then
+		echo "nginx/$(version | sed 's,^nginx/,,')"
+		echo "nginx listening on http://$host:$port/ (root $dir/root, pid $(cat "$dir/nginx.pid"))"
+		return 0
+	fi
 	stop "$dir" || true
 	die "nginx did not come up on $host:$port (see $dir/error.log)"
 }

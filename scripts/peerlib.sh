@@ -37,3 +37,14 @@ stop_pid() {
 	kill "-$last" "$pid" 2>/dev/null || true
 	rm -f "$file"
 }
+
+# wait_up PIDFILE HOST PORT: waits up to 10 s for PIDFILE to be written and
+# HOST:PORT to accept connections; fails (status 1) if they do not.
+wait_up() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$1" ] && (exec 3<>"/dev/tcp/$2/$3") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
