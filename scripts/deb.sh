@@ -14,7 +14,7 @@
 #   scripts/deb.sh arch     print the Debian architecture
 #
 # The version is `git describe --tags --match 'v[0-9]*'` without its "v"
-# (v1.2.0-3-gabc1234 gives 1.2.0+3.gabc1234) or, with no such tag, VERSION
+# (v1.2.0-3-gabc1234 gives 1.2.0+3.gabc1234) or, with no such tag, configs/deb/VERSION
 # plus "~git<commit date>.<commit>", which sorts before the release it
 # leads to. DEB_VERSION, DEB_ARCH and DEB_MAINTAINER override.
 #
@@ -42,9 +42,9 @@ version() {
 		v=${v/-/+}
 		echo "${v//-/.}"
 	elif git rev-parse --git-dir >/dev/null 2>&1; then
-		echo "$(cat VERSION)~git$(git log -1 --format=%cd --date=format:%Y%m%d).$(git rev-parse --short=7 HEAD)"
+		echo "$(cat configs/deb/VERSION)~git$(git log -1 --format=%cd --date=format:%Y%m%d).$(git rev-parse --short=7 HEAD)"
 	else
-		cat VERSION
+		cat configs/deb/VERSION
 	fi
 }
 
